@@ -70,6 +70,11 @@ absl::StatusOr<AtomicFile> AtomicFile::Create(std::string target) {
   if (fd < 0) {
     return ErrnoStatus(errno, absl::StrCat("cannot write '", target, "'"));
   }
+  // mkstemp creates the file 0600; give the result the permissions a plain
+  // open() would (0666 less the umask), as users expect of output files.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd, 0666 & ~mask);
   ::close(fd);
   return AtomicFile(std::move(target), std::string(buffer.data()));
 }

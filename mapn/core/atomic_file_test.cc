@@ -35,6 +35,16 @@ TEST(AtomicFileTest, WritesAndReadsBack) {
   EXPECT_EQ(*text, "hello");
 }
 
+TEST(AtomicFileTest, CommittedFileHasUmaskPermissionsNotMkstemps) {
+  const std::string path = TempDir() + "/mode.txt";
+  const mode_t old = ::umask(022);
+  ASSERT_TRUE(WriteFileAtomically(path, "x").ok());
+  ::umask(old);
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+}
+
 TEST(AtomicFileTest, UncommittedWriteLeavesTargetUntouchedAndNoTempFile) {
   const std::string dir = TempDir() + "/uncommitted";
   ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);

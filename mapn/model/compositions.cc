@@ -1,0 +1,30 @@
+#include "mapn/model/compositions.h"
+
+namespace mapn::model {
+
+template class PipelineImpl<SimpleBaselineEncoder, NoWarpConvLstm, NeverExtract,
+                            DeconvHead>;
+template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
+                            NeverExtract, DeconvHead>;
+template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
+                            AlwaysExtract, DeconvHead>;
+template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
+                            FrameGate, DeconvHead>;
+template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
+                            ResidualGate, DeconvHead>;
+template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
+                            ResidualGateNoTemporalNoPe, DeconvHead>;
+template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
+                            ResidualGateNoPe, DeconvHead>;
+template class PipelineImpl<SimpleBaselineEncoder, PassThrough, AlwaysExtract,
+                            DeconvHead>;
+template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
+                            FixedIntervalKeyframes, DeconvHead>;
+template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
+                            ResidualEnergyGate, DeconvHead>;
+template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
+                            CausalResidualGate, DeconvHead>;
+template class PipelineStream<SimpleBaselineEncoder, MotionWarpConvLstm,
+                              CausalResidualGate, DeconvHead>;
+
+}  // namespace mapn::model

@@ -1,0 +1,411 @@
+// File: pipeline.h
+//
+// Pipeline<Extractor, Propagator, Policy, Head>: the Motion Adaptive Pose Net
+// as a composition of the four concepts of concepts.h, checked at compile
+// time. For each window of a GOP:
+//
+//   1. the policy decides, for the whole window, which frames get features
+//      (frame 0, the keyframe, always does);
+//   2. the keyframe's features initialise the state (h0 = c0 = x0);
+//   3. for each later frame the extractor runs only where the decision is 1
+//      (really skipped elsewhere: not run and multiplied by zero), and the
+//      propagator warps its state with the frame's motion vectors and takes
+//      the features or the empty input O;
+//   4. the head decodes every frame's state into heatmaps.
+//
+// Run() is inference (hard decisions, no autograd, per-frame MACs of what
+// actually ran). Forward() is training: heatmaps and g_mix for eq. (15),
+// with x_t = Extract(F_t) * g_mix (eq. (14)), optional decision overrides
+// and the single-frame stage-1 mode. PipelineStream runs a causal
+// composition frame by frame, for live streams, with the results of Run().
+// The paper's composition and the ablations are named in compositions.h.
+//
+// The Pipeline is itself a module: its children are registered as
+// "extractor", "propagator", "policy" and "head", so parameters(),
+// train()/eval(), to(device) and checkpoints (checkpoint.h) cover all four.
+// Run() does not switch modes: call eval() before inference.
+//
+// Example:
+//
+//   Mapn model(config);                       // compositions.h
+//   model->eval();
+//   MAPN_ASSIGN_OR_RETURN(RunResult result, model->Run(batch));
+//   // result.heatmaps [B, T, J, S/4, S/4], result.decisions [B, T]
+#ifndef MAPN_MODEL_PIPELINE_H_
+#define MAPN_MODEL_PIPELINE_H_
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include <concepts>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "mapn/core/status_macros.h"
+#include "mapn/model/concepts.h"
+#include "mapn/model/flops.h"
+#include "mapn/model/model_config.h"
+#include "mapn/model/pipeline_support.h"
+#include "mapn/video/gop.h"
+
+namespace mapn::model {
+
+template <FeatureExtractor Extractor, StatePropagator Propagator,
+          SkipPolicy Policy, HeatmapHead Head>
+class PipelineImpl : public torch::nn::Module {
+ public:
+  using State = typename Propagator::ContainedType::State;
+  using ExtractorType = Extractor;
+  using PropagatorType = Propagator;
+  using PolicyType = Policy;
+  using HeadType = Head;
+
+  // Builds every component from `config`. Throws c10::Error when the config
+  // is invalid (use MakeModel() for a Status instead).
+  explicit PipelineImpl(const ModelConfig& config) requires
+      std::constructible_from<typename Extractor::ContainedType,
+                              const ModelConfig&> &&
+      std::constructible_from<typename Propagator::ContainedType,
+                              const ModelConfig&> &&
+      std::constructible_from<typename Policy::ContainedType,
+                              const ModelConfig&> &&
+      std::constructible_from<typename Head::ContainedType, const ModelConfig&>
+      : PipelineImpl(config, Extractor(config), Propagator(config),
+                     Policy(config), Head(config)) {}
+
+  // Composes components built elsewhere (e.g. a head for another task).
+  // `config` is what checkpoints record; input_size is the frame size Run()
+  // accepts.
+  PipelineImpl(const ModelConfig& config, Extractor extractor,
+               Propagator propagator, Policy policy, Head head)
+      : torch::nn::Module(TypeName()), config_(config) {
+    const absl::Status status = ValidateModelConfig(config);
+    TORCH_CHECK(status.ok(), std::string(status.message()));
+    extractor_ = register_module("extractor", std::move(extractor));
+    propagator_ = register_module("propagator", std::move(propagator));
+    policy_ = register_module("policy", std::move(policy));
+    head_ = register_module("head", std::move(head));
+  }
+
+  // "Pipeline<SimpleBaselineEncoder, MotionWarpConvLstm, ResidualGate,
+  // DeconvHead>": also the module's name(), which checkpoints record.
+  static std::string TypeName() {
+    return "Pipeline<" + ComponentName<Extractor>() + ", " +
+           ComponentName<Propagator>() + ", " + ComponentName<Policy>() + ", " +
+           ComponentName<Head>() + ">";
+  }
+
+  const ModelConfig& config() const { return config_; }
+  Extractor& extractor() { return extractor_; }
+  Propagator& propagator() { return propagator_; }
+  Policy& policy() { return policy_; }
+  Head& head() { return head_; }
+
+  // Inference over a batch of windows; see the file comment.
+  absl::StatusOr<RunResult> Run(const GopBatch& batch);
+
+  // Training forward; see ForwardOptions.
+  absl::StatusOr<ForwardResult> Forward(const GopBatch& batch,
+                                        const ForwardOptions& options = {});
+
+  // Cost of one frame of each component at the configured input size (the
+  // propagator and head on the extractor's feature map).
+  MacCount ExtractorMacs() const {
+    return extractor_->Macs(config_.input_size);
+  }
+  MacCount PropagatorMacs() const {
+    const int64_t f = FeatureSize();
+    return propagator_->Macs(f, f);
+  }
+  MacCount HeadMacs() const {
+    const int64_t f = FeatureSize();
+    return head_->Macs(f, f);
+  }
+  MacCount PolicyMacs(int64_t length) const {
+    return policy_->Macs(config_.input_size, length);
+  }
+  int64_t FeatureSize() const {
+    return config_.input_size / extractor_->stride();
+  }
+
+  // One frame at time t of a window, shared by Run() and PipelineStream:
+  // extracts where `extract` (bool [B]) is set, steps or initialises
+  // `state`, decodes. Returns the heatmaps [B, J, H, W]; `extracted` gets
+  // the number of rows that went through the extractor.
+  at::Tensor InferFrame(const at::Tensor& rgb, const at::Tensor& motion,
+                        const at::Tensor& extract, bool first, State& state,
+                        int64_t* extracted);
+
+ private:
+  ModelConfig config_;
+  Extractor extractor_{nullptr};
+  Propagator propagator_{nullptr};
+  Policy policy_{nullptr};
+  Head head_{nullptr};
+};
+
+template <FeatureExtractor Extractor, StatePropagator Propagator,
+          SkipPolicy Policy, HeatmapHead Head>
+class Pipeline : public torch::nn::ModuleHolder<
+                     PipelineImpl<Extractor, Propagator, Policy, Head>> {
+ public:
+  using Impl = PipelineImpl<Extractor, Propagator, Policy, Head>;
+  using torch::nn::ModuleHolder<Impl>::ModuleHolder;
+};
+
+// Validates `config` and builds any module holder constructible from it.
+template <TorchModuleHolder Model>
+requires std::constructible_from<typename Model::ContainedType,
+                                 const ModelConfig&>
+    absl::StatusOr<Model> MakeModel(const ModelConfig& config) {
+  MAPN_RETURN_IF_ERROR(ValidateModelConfig(config));
+  return Model(config);
+}
+
+// Runs a pipeline with a causal policy frame by frame. Within a window the
+// policy re-decides on the frames so far (its decision for the newest frame
+// is final because it cannot depend on later ones), which costs a growing
+// prefix of policy work per frame: that cost is what `macs` reports.
+template <FeatureExtractor Extractor, StatePropagator Propagator,
+          CausalSkipPolicy Policy, HeatmapHead Head>
+class PipelineStream {
+ public:
+  using Model = Pipeline<Extractor, Propagator, Policy, Head>;
+
+  // `window_length` >= 1: a new window starts at every keyframe and after
+  // this many frames (the reader's T).
+  PipelineStream(Model model, int64_t window_length)
+      : model_(std::move(model)), window_length_(window_length) {
+    TORCH_CHECK(window_length >= 1, "window_length must be >= 1, got ",
+                window_length);
+  }
+
+  absl::StatusOr<StreamOutput> Push(const StreamFrame& frame);
+
+  // Frames pushed into the current window so far.
+  int64_t position() const { return t_; }
+
+ private:
+  Model model_;
+  int64_t window_length_;
+  int64_t t_ = 0;
+  std::vector<at::Tensor> rgb_, motion_, residual_;
+  typename Propagator::ContainedType::State state_;
+};
+
+// ---------------------------------------------------------------------------
+// Implementation.
+
+template <FeatureExtractor E, StatePropagator P, SkipPolicy S, HeatmapHead H>
+at::Tensor PipelineImpl<E, P, S, H>::InferFrame(const at::Tensor& rgb,
+                                                const at::Tensor& motion,
+                                                const at::Tensor& extract,
+                                                bool first, State& state,
+                                                int64_t* extracted) {
+  const int64_t b = rgb.size(0);
+  int64_t count = 0;
+  const at::Tensor index = TrueIndices(extract, &count);
+  at::Tensor x;  // undefined: the empty input O for every row
+  if (count == b) {
+    x = extractor_->Extract(rgb);
+  } else if (count > 0) {
+    x = ScatterRows(extractor_->Extract(rgb.index_select(0, index)), index, b);
+  }
+  *extracted = count;
+  if (first) {
+    TORCH_CHECK(count == b, "frame 0 must be extracted for every window");
+    state = propagator_->Init(x);
+  } else {
+    state = propagator_->Step(state, motion, x);
+  }
+  return head_->Decode(propagator_->Output(state));
+}
+
+template <FeatureExtractor E, StatePropagator P, SkipPolicy S, HeatmapHead H>
+absl::StatusOr<RunResult> PipelineImpl<E, P, S, H>::Run(const GopBatch& batch) {
+  MAPN_RETURN_IF_ERROR(ValidateGopBatch(batch, config_.input_size));
+  const at::NoGradGuard no_grad;
+  const int64_t b = batch.batch_size();
+  const int64_t t_len = batch.length();
+
+  const GateOutput gate = policy_->Decide(batch, GateMode::kInference);
+  MAPN_RETURN_IF_ERROR(
+      ValidateDecisions(gate.g_mix, batch, ComponentName<S>()));
+  const at::Tensor decisions = gate.g_mix.to(at::kFloat);
+  const at::Tensor valid_cpu = batch.valid.cpu();
+  const at::Tensor run_cpu = (decisions.cpu() > 0.5).logical_and(valid_cpu);
+
+  RunResult result;
+  result.length = t_len;
+  result.decisions = run_cpu.to(at::kFloat).to(batch.rgb.device());
+  result.frame_macs.assign(static_cast<size_t>(b * t_len), MacCount{});
+  const MacCount extractor_macs = ExtractorMacs();
+  const MacCount step_macs = PropagatorMacs();
+  const MacCount head_macs = HeadMacs();
+  const MacCount policy_macs = PolicyMacs(t_len);
+  for (int64_t row = 0; row < b; ++row) {
+    const int64_t n_valid = valid_cpu[row].sum().item<int64_t>();
+    for (int64_t t = 0; t < t_len; ++t) {
+      if (valid_cpu[row][t].item<bool>()) {
+        result.frame_macs[row * t_len + t] +=
+            policy_macs * (1.0 / static_cast<double>(n_valid));
+      }
+    }
+  }
+
+  State state;
+  std::vector<at::Tensor> heatmaps;
+  heatmaps.reserve(static_cast<size_t>(t_len));
+  at::Tensor zero_heatmap;
+  for (int64_t t = 0; t < t_len; ++t) {
+    const at::Tensor valid_t = valid_cpu.select(1, t);
+    if (!valid_t.any().item<bool>()) {
+      // Padding at the end of a stream: nothing runs.
+      heatmaps.push_back(at::zeros_like(heatmaps.front()));
+      continue;
+    }
+    int64_t extracted = 0;
+    at::Tensor heat = InferFrame(
+        batch.rgb.select(1, t), batch.motion.select(1, t),
+        run_cpu.select(1, t).to(batch.rgb.device()), t == 0, state, &extracted);
+    const at::Tensor mask = valid_t.to(heat.options()).view({b, 1, 1, 1});
+    heatmaps.push_back(heat * mask);
+    for (int64_t row = 0; row < b; ++row) {
+      MacCount& macs = result.frame_macs[row * t_len + t];
+      if (run_cpu[row][t].item<bool>()) macs += extractor_macs;
+      if (t > 0) macs += step_macs;
+      macs += head_macs;
+    }
+  }
+  result.heatmaps = at::stack(heatmaps, 1);
+  return result;
+}
+
+template <FeatureExtractor E, StatePropagator P, SkipPolicy S, HeatmapHead H>
+absl::StatusOr<ForwardResult> PipelineImpl<E, P, S, H>::Forward(
+    const GopBatch& batch, const ForwardOptions& options) {
+  MAPN_RETURN_IF_ERROR(ValidateGopBatch(batch, config_.input_size));
+  const int64_t b = batch.batch_size();
+  const int64_t t_len = batch.length();
+  const at::Tensor valid_flat = batch.valid.flatten();
+  const at::Tensor mask = batch.valid.to(at::kFloat).view({b, t_len, 1, 1, 1});
+
+  ForwardResult result;
+  if (options.single_frame) {
+    // Stage 1: the Simple Baseline on every valid frame.
+    int64_t count = 0;
+    const at::Tensor index = TrueIndices(valid_flat, &count);
+    const at::Tensor rgb = batch.rgb.flatten(0, 1).index_select(0, index);
+    const at::Tensor heat =
+        ScatterRows(head_->Decode(extractor_->Extract(rgb)), index, b * t_len);
+    result.heatmaps =
+        heat.view({b, t_len, heat.size(1), heat.size(2), heat.size(3)});
+    result.g_mix = batch.valid.to(at::kFloat);
+    return result;
+  }
+
+  at::Tensor g;
+  if (options.decisions.defined()) {
+    if (options.decisions.sizes() != batch.valid.sizes()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "ForwardOptions.decisions has shape ", ShapeString(options.decisions),
+          "; expected ", ShapeString(batch.valid)));
+    }
+    g = ApplyKeyframeAndPadding(
+        options.decisions.to(batch.rgb.device(), at::kFloat), batch.valid);
+  } else {
+    GateOutput gate = policy_->Decide(batch, options.gate_mode);
+    MAPN_RETURN_IF_ERROR(
+        ValidateDecisions(gate.g_mix, batch, ComponentName<S>()));
+    g = gate.g_mix;
+    result.logits = gate.logits;
+  }
+
+  // Extract where the features can matter: every valid frame when g carries
+  // a gradient (the straight-through estimator needs Extract(F_t) even where
+  // g_mix is 0), else only the frames with g_mix != 0.
+  at::Tensor needed = valid_flat;
+  if (!g.requires_grad()) {
+    needed = needed.logical_and(g.detach().flatten() != 0);
+  }
+  int64_t count = 0;
+  const at::Tensor index = TrueIndices(needed, &count);
+  const at::Tensor features_rows =
+      extractor_->Extract(batch.rgb.flatten(0, 1).index_select(0, index));
+  const at::Tensor features =
+      ScatterRows(features_rows, index, b * t_len)
+          .view({b, t_len, features_rows.size(1), features_rows.size(2),
+                 features_rows.size(3)});
+
+  std::vector<at::Tensor> outputs;
+  outputs.reserve(static_cast<size_t>(t_len));
+  State state;
+  for (int64_t t = 0; t < t_len; ++t) {
+    const at::Tensor x =
+        features.select(1, t) * g.select(1, t).view({b, 1, 1, 1});  // eq. (14)
+    if (t == 0) {
+      state = propagator_->Init(x);
+    } else {
+      state = propagator_->Step(state, batch.motion.select(1, t), x);
+    }
+    outputs.push_back(propagator_->Output(state));
+  }
+  const at::Tensor heat = head_->Decode(at::stack(outputs, 1).flatten(0, 1));
+  result.heatmaps =
+      heat.view({b, t_len, heat.size(1), heat.size(2), heat.size(3)}) * mask;
+  result.g_mix = g;
+  return result;
+}
+
+template <FeatureExtractor E, StatePropagator P, CausalSkipPolicy S,
+          HeatmapHead H>
+absl::StatusOr<StreamOutput> PipelineStream<E, P, S, H>::Push(
+    const StreamFrame& frame) {
+  auto& model = *model_;
+  MAPN_RETURN_IF_ERROR(ValidateStreamFrame(frame, model.config().input_size));
+  const at::NoGradGuard no_grad;
+  if (frame.keyframe || t_ == 0 || t_ >= window_length_) {
+    t_ = 0;
+    rgb_.clear();
+    motion_.clear();
+    residual_.clear();
+  }
+  rgb_.push_back(frame.rgb);
+  motion_.push_back(frame.motion);
+  residual_.push_back(frame.residual);
+  const int64_t b = frame.rgb.size(0);
+
+  GopBatch prefix;
+  prefix.rgb = at::stack(rgb_, 1);
+  prefix.motion = at::stack(motion_, 1);
+  prefix.residual = at::stack(residual_, 1);
+  prefix.valid = at::ones({b, t_ + 1}, frame.rgb.options().dtype(at::kBool));
+  const GateOutput gate = model.policy()->Decide(prefix, GateMode::kInference);
+  MAPN_RETURN_IF_ERROR(
+      ValidateDecisions(gate.g_mix, prefix, ComponentName<S>()));
+  const at::Tensor decision = gate.g_mix.select(1, t_).to(at::kFloat);
+
+  int64_t extracted = 0;
+  StreamOutput out;
+  out.heatmap = model.InferFrame(frame.rgb, frame.motion, decision > 0.5,
+                                 t_ == 0, state_, &extracted);
+  out.decision = (decision > 0.5).to(at::kFloat);
+  out.macs = model.PolicyMacs(t_ + 1) + model.HeadMacs();
+  if (t_ > 0) out.macs += model.PropagatorMacs();
+  out.macs += model.ExtractorMacs() *
+              (static_cast<double>(extracted) / static_cast<double>(b));
+  ++t_;
+  return out;
+}
+
+}  // namespace mapn::model
+
+#endif  // MAPN_MODEL_PIPELINE_H_

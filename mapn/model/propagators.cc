@@ -1,0 +1,79 @@
+#include "mapn/model/propagators.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+#include <torch/nn/init.h>
+
+#include "mapn/ops/warp.h"
+
+namespace mapn::model {
+
+at::Tensor MotionToFeatureScale(const at::Tensor& motion, int64_t stride) {
+  TORCH_CHECK(motion.dim() == 4 && motion.size(1) == 2,
+              "motion must be [B, 2, S, S], got ", motion.sizes());
+  TORCH_CHECK(stride >= 1 && motion.size(2) % stride == 0 &&
+                  motion.size(3) % stride == 0,
+              "motion of size ", motion.size(2), " x ", motion.size(3),
+              " does not divide into stride ", stride);
+  if (stride == 1) return motion;
+  return at::avg_pool2d(motion, {stride, stride}, {stride, stride}) /
+         static_cast<double>(stride);
+}
+
+template <StateWarp kWarp>
+ConvLstmImpl<kWarp>::ConvLstmImpl(const ModelConfig& config)
+    : ConvLstmImpl(FeatureChannels(config), config.lstm_kernel) {}
+
+template <StateWarp kWarp>
+ConvLstmImpl<kWarp>::ConvLstmImpl(int64_t channels, int64_t kernel)
+    : torch::nn::Module(TypeName()), channels_(channels), kernel_(kernel) {
+  TORCH_CHECK(kernel >= 1 && kernel % 2 == 1,
+              "ConvLstm kernel must be odd, got ", kernel);
+  gates_ = register_module(
+      "gates",
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 4 * channels, kernel)
+                            .padding(kernel / 2)
+                            .bias(true)));
+  // Gate order in the 4C outputs: input, forget, output, candidate.
+  at::NoGradGuard no_grad;
+  gates_->bias.zero_();
+  gates_->bias.slice(0, channels, 2 * channels).fill_(1.0);
+}
+
+template <StateWarp kWarp>
+LstmState ConvLstmImpl<kWarp>::Init(const at::Tensor& x0) {
+  return {x0, x0};
+}
+
+template <StateWarp kWarp>
+LstmState ConvLstmImpl<kWarp>::Step(const LstmState& state,
+                                    const at::Tensor& motion,
+                                    const at::Tensor& x) {
+  at::Tensor h = state.h;
+  at::Tensor c = state.c;
+  if constexpr (kWarp == StateWarp::kMotion) {
+    const int64_t stride = motion.size(2) / h.size(2);
+    const at::Tensor flow = MotionToFeatureScale(motion, stride);
+    h = WarpByMotion(h, flow);  // eq. (4)
+    c = WarpByMotion(c, flow);  // eq. (5)
+  }
+  const at::Tensor z = x.defined() ? x + h : h;
+  const std::vector<at::Tensor> gates = gates_->forward(z).chunk(4, 1);
+  const at::Tensor i = at::sigmoid(gates[0]);  // eq. (6)
+  const at::Tensor f = at::sigmoid(gates[1]);  // eq. (7)
+  const at::Tensor o = at::sigmoid(gates[2]);  // eq. (8)
+  const at::Tensor g = at::tanh(gates[3]);     // eq. (9)
+  const at::Tensor c_next = f * c + i * g;     // eq. (10)
+  return {o * at::tanh(c_next), c_next};       // eq. (11)
+}
+
+template <StateWarp kWarp>
+MacCount ConvLstmImpl<kWarp>::Macs(int64_t h, int64_t w) const {
+  return ConvLstmStepMacs(channels_, kernel_, h, w,
+                          kWarp == StateWarp::kMotion);
+}
+
+template class ConvLstmImpl<StateWarp::kMotion>;
+template class ConvLstmImpl<StateWarp::kNone>;
+
+}  // namespace mapn::model
