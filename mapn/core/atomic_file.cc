@@ -138,6 +138,11 @@ absl::Status WriteFileAtomically(const std::string& path,
   return file->Commit();
 }
 
+absl::Status CheckWritable(const std::string& path) {
+  absl::StatusOr<AtomicFile> file = AtomicFile::Create(path);
+  return file.ok() ? absl::OkStatus() : file.status();
+}
+
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {

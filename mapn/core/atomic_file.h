@@ -58,6 +58,11 @@ class AtomicFile {
 absl::Status WriteFileAtomically(const std::string& path,
                                  std::string_view contents);
 
+// Whether `path` could be written by an AtomicFile: its directory exists and
+// is writable and it is not a directory. Nothing is left behind. Lets a
+// command refuse an unwritable output before hours of work, not after.
+absl::Status CheckWritable(const std::string& path);
+
 // Reads a whole file; NotFound / PermissionDenied errors name the path.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 

@@ -87,6 +87,15 @@ TEST(AtomicFileTest, UnwritableDirectoryIsPermissionDenied) {
   EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
 }
 
+TEST(AtomicFileTest, CheckWritableLeavesNothingBehind) {
+  const std::string dir = TempDir() + "/check";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  EXPECT_TRUE(CheckWritable(dir + "/out.json").ok());
+  EXPECT_EQ(CountEntries(dir), 0);
+  EXPECT_EQ(CheckWritable(dir + "/missing/out.json").code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST(AtomicFileTest, ReadMissingFileIsNotFound) {
   EXPECT_EQ(ReadFile(TempDir() + "/absent").status().code(),
             absl::StatusCode::kNotFound);

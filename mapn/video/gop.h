@@ -15,7 +15,8 @@
 //     (x + dx, y + dy) of frame t-1. It is the FFmpeg `src - dst` of the
 //     block that covers the pixel; every pixel of a block carries the
 //     block's vector. Skipped blocks have zero motion; intra blocks have zero
-//     motion and intra(t, 0, y, x) = true. I-frames and padding: all zero.
+//     motion and intra(t, 0, y, x) = true. I-frames: zero motion, intra all
+//     true (every block is intra). Padding: zero motion, intra all false.
 //   * residual(t) = F_t - MC(F_{t-1}, motion_t) in RGB grey levels
 //     ([-255, 255]), from decoded pixels. Intra blocks use zero motion.
 //     I-frames and padding: zero.

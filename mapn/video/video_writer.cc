@@ -100,9 +100,12 @@ absl::StatusOr<std::unique_ptr<VideoWriter>> VideoWriter::Open(
   }
   AVDictionary* codec_options = nullptr;
   if (!options.scene_change_detection) {
-    // mpegvideo encoders and libx264 both name it sc_threshold; a huge
-    // threshold never fires.
-    av_dict_set(&codec_options, "sc_threshold", "1000000000", 0);
+    // FFmpeg's mpegvideo encoders and libx264 both read sc_threshold, with
+    // opposite senses: a huge threshold never fires in the former, while
+    // x264 cuts more often the higher it is (every frame became an I-frame)
+    // and takes 0 as "off".
+    const bool x264 = std::string(encoder->name).rfind("libx264", 0) == 0;
+    av_dict_set(&codec_options, "sc_threshold", x264 ? "0" : "1000000000", 0);
   }
   for (const auto& [key, value] : options.codec_options) {
     av_dict_set(&codec_options, key.c_str(), value.c_str(), 0);

@@ -1,0 +1,244 @@
+#include "mapn/video/resample.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/stack.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace mapn {
+namespace {
+
+// Where each output pixel samples the source: bilinear neighbours and
+// weights, the nearest pixel, and whether the point is inside the picture
+// at all ([-1/2, W - 1/2) x [-1/2, H - 1/2)).
+struct SampleMap {
+  int64_t n = 0;
+  std::vector<int64_t> i00, i01, i10, i11, nearest;
+  std::vector<float> w00, w01, w10, w11;
+  std::vector<uint8_t> inside;
+};
+
+SampleMap BuildSampleMap(const Affine2D& m, int size, int64_t h, int64_t w) {
+  SampleMap s;
+  s.n = static_cast<int64_t>(size) * size;
+  for (auto* v : {&s.i00, &s.i01, &s.i10, &s.i11, &s.nearest}) v->resize(s.n);
+  for (auto* v : {&s.w00, &s.w01, &s.w10, &s.w11}) v->resize(s.n);
+  s.inside.resize(s.n);
+  for (int qy = 0; qy < size; ++qy) {
+    for (int qx = 0; qx < size; ++qx) {
+      const int64_t i = static_cast<int64_t>(qy) * size + qx;
+      double px, py;
+      m.Apply(qx, qy, &px, &py);
+      const bool in = px >= -0.5 && px < w - 0.5 && py >= -0.5 && py < h - 0.5;
+      s.inside[i] = in;
+      if (!in) continue;
+      const double fx = std::floor(px), fy = std::floor(py);
+      const float ax = static_cast<float>(px - fx),
+                  ay = static_cast<float>(py - fy);
+      const int64_t x0 =
+          std::clamp<int64_t>(static_cast<int64_t>(fx), 0, w - 1);
+      const int64_t x1 =
+          std::clamp<int64_t>(static_cast<int64_t>(fx) + 1, 0, w - 1);
+      const int64_t y0 =
+          std::clamp<int64_t>(static_cast<int64_t>(fy), 0, h - 1);
+      const int64_t y1 =
+          std::clamp<int64_t>(static_cast<int64_t>(fy) + 1, 0, h - 1);
+      s.i00[i] = y0 * w + x0;
+      s.i01[i] = y0 * w + x1;
+      s.i10[i] = y1 * w + x0;
+      s.i11[i] = y1 * w + x1;
+      s.w00[i] = (1 - ax) * (1 - ay);
+      s.w01[i] = ax * (1 - ay);
+      s.w10[i] = (1 - ax) * ay;
+      s.w11[i] = ax * ay;
+      const int64_t nx = std::clamp<int64_t>(std::llround(px), 0, w - 1);
+      const int64_t ny = std::clamp<int64_t>(std::llround(py), 0, h - 1);
+      s.nearest[i] = ny * w + nx;
+    }
+  }
+  return s;
+}
+
+template <typename T>
+float Bilinear(const SampleMap& s, const T* src, int64_t i) {
+  return s.w00[i] * static_cast<float>(src[s.i00[i]]) +
+         s.w01[i] * static_cast<float>(src[s.i01[i]]) +
+         s.w10[i] * static_cast<float>(src[s.i10[i]]) +
+         s.w11[i] * static_cast<float>(src[s.i11[i]]);
+}
+
+}  // namespace
+
+Affine2D Affine2D::RotationAbout(double radians, double cx, double cy) {
+  // On screen with y down, counter-clockwise is the matrix of -radians in
+  // the usual y-up convention.
+  const double co = std::cos(radians), si = std::sin(radians);
+  Affine2D r{co, si, -si, co, 0, 0};
+  return Translation(cx, cy).Compose(r).Compose(Translation(-cx, -cy));
+}
+
+Affine2D Affine2D::Compose(const Affine2D& o) const {
+  Affine2D r;
+  r.a = a * o.a + b * o.c;
+  r.b = a * o.b + b * o.d;
+  r.c = c * o.a + d * o.c;
+  r.d = c * o.b + d * o.d;
+  r.tx = a * o.tx + b * o.ty + tx;
+  r.ty = c * o.tx + d * o.ty + ty;
+  return r;
+}
+
+std::optional<Affine2D> Affine2D::Inverse() const {
+  const double det = Determinant();
+  if (!(std::fabs(det) > 1e-12) || !std::isfinite(det)) return std::nullopt;
+  Affine2D r;
+  r.a = d / det;
+  r.b = -b / det;
+  r.c = -c / det;
+  r.d = a / det;
+  r.tx = -(r.a * tx + r.b * ty);
+  r.ty = -(r.c * tx + r.d * ty);
+  return r;
+}
+
+Affine2D BoxToSquare(const Box& box, int size) {
+  const double sx = static_cast<double>(box.width()) / size;
+  const double sy = static_cast<double>(box.height()) / size;
+  return Affine2D{
+      sx, 0, 0, sy, box.x1 + 0.5 * sx - 0.5, box.y1 + 0.5 * sy - 0.5};
+}
+
+absl::StatusOr<GopWindow> ResampleWindow(const GopWindow& window,
+                                         const Affine2D& m, int size) {
+  if (size < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("output size must be >= 1, got ", size));
+  }
+  const std::optional<Affine2D> inverse = m.Inverse();
+  if (!inverse || !std::isfinite(m.tx) || !std::isfinite(m.ty)) {
+    return absl::InvalidArgumentError(
+        "the output-to-source map is singular or not finite");
+  }
+  if (!window.rgb.defined() || window.rgb.dim() != 4) {
+    return absl::InvalidArgumentError(
+        "the window has no rgb tensor [T, 3, H, W]");
+  }
+  const int64_t t = window.length(), h = window.height(), w = window.width();
+  const SampleMap s = BuildSampleMap(m, size, h, w);
+  const int64_t n = s.n, plane = h * w;
+
+  GopWindow out;
+  out.window_index = window.window_index;
+  out.window_in_gop = window.window_in_gop;
+  out.frames = window.frames;
+  out.num_valid = window.num_valid;
+  out.valid = window.valid.clone();
+  const at::Tensor rgb_in = window.rgb.contiguous();
+  out.rgb = at::empty({t, 3, size, size}, at::kByte);
+  const bool motion = window.motion.defined() && window.intra.defined();
+  at::Tensor motion_in, intra_in, residual_in;
+  if (motion) {
+    motion_in = window.motion.contiguous();
+    intra_in = window.intra.contiguous();
+    out.motion = at::empty({t, 2, size, size}, at::kFloat);
+    out.intra = at::empty({t, 1, size, size}, at::kBool);
+  }
+  if (window.residual.defined()) {
+    residual_in = window.residual.contiguous();
+    out.residual = at::empty({t, 3, size, size}, at::kFloat);
+  }
+  // d_out = M^-1 d_src.
+  const Affine2D& mi = *inverse;
+  at::parallel_for(0, t, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t f = begin; f < end; ++f) {
+      for (int c = 0; c < 3; ++c) {
+        const uint8_t* src = rgb_in.data_ptr<uint8_t>() + (f * 3 + c) * plane;
+        uint8_t* dst = out.rgb.data_ptr<uint8_t>() + (f * 3 + c) * n;
+        for (int64_t i = 0; i < n; ++i) {
+          dst[i] = s.inside[i] ? static_cast<uint8_t>(std::lround(std::clamp(
+                                     Bilinear(s, src, i), 0.0f, 255.0f)))
+                               : 0;
+        }
+      }
+      if (residual_in.defined()) {
+        for (int c = 0; c < 3; ++c) {
+          const float* src =
+              residual_in.data_ptr<float>() + (f * 3 + c) * plane;
+          float* dst = out.residual.data_ptr<float>() + (f * 3 + c) * n;
+          for (int64_t i = 0; i < n; ++i)
+            dst[i] = s.inside[i] ? Bilinear(s, src, i) : 0.0f;
+        }
+      }
+      if (motion) {
+        const float* sx = motion_in.data_ptr<float>() + f * 2 * plane;
+        const float* sy = sx + plane;
+        float* dx = out.motion.data_ptr<float>() + f * 2 * n;
+        float* dy = dx + n;
+        const bool* intra = intra_in.data_ptr<bool>() + f * plane;
+        bool* intra_out = out.intra.data_ptr<bool>() + f * n;
+        for (int64_t i = 0; i < n; ++i) {
+          if (!s.inside[i]) {
+            dx[i] = dy[i] = 0.0f;
+            intra_out[i] = false;
+            continue;
+          }
+          double ox, oy;
+          mi.ApplyLinear(Bilinear(s, sx, i), Bilinear(s, sy, i), &ox, &oy);
+          dx[i] = static_cast<float>(ox);
+          dy[i] = static_cast<float>(oy);
+          intra_out[i] = intra[s.nearest[i]];
+        }
+      }
+    }
+  });
+  return out;
+}
+
+absl::StatusOr<GopWindow> CropWindow(const GopWindow& window, const Box& box,
+                                     int size) {
+  if (!(box.width() > 0) || !(box.height() > 0) || !std::isfinite(box.x1) ||
+      !std::isfinite(box.y1) || !std::isfinite(box.x2) ||
+      !std::isfinite(box.y2)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("crop box (", box.x1, ", ", box.y1, ", ", box.x2, ", ",
+                     box.y2, ") must have x2 > x1 and y2 > y1"));
+  }
+  return ResampleWindow(window, BoxToSquare(box, size), size);
+}
+
+absl::StatusOr<GopBatch> ToGopBatch(const std::vector<GopWindow>& windows) {
+  if (windows.empty()) return absl::InvalidArgumentError("no windows to batch");
+  const int64_t t = windows[0].length(), h = windows[0].height(),
+                w = windows[0].width();
+  if (h != w) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "windows must be square (crop them first), got ", w, "x", h));
+  }
+  std::vector<at::Tensor> rgb, motion, residual, valid;
+  for (size_t i = 0; i < windows.size(); ++i) {
+    const GopWindow& win = windows[i];
+    if (win.length() != t || win.height() != h || win.width() != w ||
+        !win.motion.defined() || !win.residual.defined() ||
+        !win.valid.defined()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("window ", i, " is not a full ", t, "-frame ", w, "x", h,
+                       " window with motion and residual like window 0"));
+    }
+    rgb.push_back(win.rgb);
+    motion.push_back(win.motion);
+    residual.push_back(win.residual);
+    valid.push_back(win.valid);
+  }
+  GopBatch batch;
+  batch.rgb = at::stack(rgb).to(at::kFloat).div_(255.0);
+  batch.motion = at::stack(motion).contiguous();
+  batch.residual = at::stack(residual).div_(255.0);
+  batch.valid = at::stack(valid);
+  return batch;
+}
+
+}  // namespace mapn
