@@ -1,0 +1,285 @@
+// `mapn estimate VIDEO`: poses for every frame of any video, with what the
+// compressed-domain shortcut saved. Loads a checkpoint (by default the
+// SynthPose-trained model bundled with mapn), reads the video in one pass
+// (transcoding it first when the reader refuses it: B-frames, HEVC, ...),
+// and writes the poses as JSON (COCO-style, docs/user-guide.md) and
+// optionally CSV and an overlay video, then prints a summary.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "mapn/cli/subcommand.h"
+#include "mapn/core/status_macros.h"
+#include "mapn/data/penn_action.h"
+#include "mapn/estimate/box_source.h"
+#include "mapn/estimate/default_model.h"
+#include "mapn/estimate/estimator.h"
+#include "mapn/estimate/loaded_model.h"
+#include "mapn/estimate/overlay.h"
+#include "mapn/estimate/pose_track.h"
+#include "mapn/estimate/progress.h"
+#include "mapn/video/ffmpeg_stream_source.h"
+#include "mapn/video/transcode.h"
+
+ABSL_DECLARE_FLAG(std::string, checkpoint);
+ABSL_DECLARE_FLAG(std::string, out);
+
+ABSL_FLAG(std::string, csv, "", "Also write the poses as CSV here.");
+ABSL_FLAG(std::string, overlay, "",
+          "Also write an MP4 with the skeleton drawn on every frame and the "
+          "frames where features were extracted marked.");
+ABSL_FLAG(bool, panels, false,
+          "With --overlay: add the motion field and residual panels beside "
+          "each frame (the paper's Figure 6).");
+ABSL_FLAG(std::string, box, "",
+          "The person's box x,y,w,h in pixels, for every frame. Without "
+          "--box or --boxes the whole frame is the box.");
+ABSL_FLAG(std::string, boxes, "",
+          "Per-frame boxes: JSON, CSV (frame,x,y,w,h) or a Penn Action "
+          "label .mat; see docs/user-guide.md.");
+ABSL_FLAG(bool, causal, false,
+          "Use the causal residual gate (decides frame t from residuals up "
+          "to t only, for live streams); needs a checkpoint with one.");
+ABSL_FLAG(bool, compare_baseline, false,
+          "Also run the per-frame Simple Baseline (same encoder and head) "
+          "on the same crops and report the measured speed-up.");
+ABSL_FLAG(std::string, ground_truth, "",
+          "Penn Action label .mat of this video: print PCK@0.2 of the "
+          "estimates against it.");
+ABSL_FLAG(std::string, progress, "auto",
+          "Progress bar on stderr: auto (when it is a terminal), always, "
+          "never.");
+ABSL_FLAG(bool, auto_transcode, true,
+          "When the reader refuses the video (B-frames, HEVC, VP9, AV1, odd "
+          "sizes, ...), re-encode it to MPEG-4 Part 2 in a temporary file "
+          "first instead of failing.");
+
+namespace mapn::cli {
+
+extern const Subcommand kEstimateCommand;  // defined at the end of the file
+
+namespace {
+
+std::string Stem(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  const size_t dot = name.find_last_of('.');
+  return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
+}
+
+// A temporary file removed when this goes out of scope.
+class TempFile {
+ public:
+  explicit TempFile(std::string path) : path_(std::move(path)) {}
+  ~TempFile() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+absl::StatusOr<std::string> MakeTempVideoPath() {
+  const char* dir = std::getenv("TMPDIR");
+  std::string pattern = absl::StrCat(dir != nullptr ? dir : "/tmp",
+                                     "/mapn-transcoded-XXXXXX.mp4");
+  std::vector<char> buffer(pattern.begin(), pattern.end());
+  buffer.push_back('\0');
+  const int fd = ::mkstemps(buffer.data(), 4);
+  if (fd < 0) {
+    return absl::InternalError(
+        "cannot create a temporary file for the "
+        "transcoded video in $TMPDIR or /tmp");
+  }
+  ::close(fd);
+  return std::string(buffer.data());
+}
+
+struct Outputs {
+  std::string json;
+  std::string csv;
+  std::string overlay;
+};
+
+// One attempt at the whole job on `video` (the input, or its transcoded
+// copy). Unimplemented from the reader means "transcode and try again".
+absl::StatusOr<PoseTrack> RunOnce(const std::string& video,
+                                  const LoadedModel& model,
+                                  const EstimateOptions& base_options,
+                                  const Outputs& outputs, bool show_progress) {
+  MAPN_ASSIGN_OR_RETURN(FfmpegStreamSource source,
+                        FfmpegStreamSource::Open(video));
+  EstimateOptions options = base_options;
+  std::unique_ptr<OverlayVideo> overlay;
+  if (!outputs.overlay.empty()) {
+    OverlayOptions overlay_options;
+    overlay_options.panels = absl::GetFlag(FLAGS_panels);
+    MAPN_ASSIGN_OR_RETURN(
+        overlay, OverlayVideo::Open(outputs.overlay, source.info().width,
+                                    source.info().height,
+                                    source.info().frame_rate, overlay_options));
+    options.overlay = overlay.get();
+  }
+  ProgressBar progress("estimate", source.info().frame_count_hint,
+                       show_progress);
+  options.progress = &progress;
+  absl::StatusOr<PoseTrack> track =
+      EstimatePoses(model.handle(), source, options,
+                    model.has_baseline() ? &model.baseline_handle() : nullptr);
+  progress.Finish();
+  if (!track.ok()) return track.status();
+  if (overlay != nullptr) MAPN_RETURN_IF_ERROR(overlay->Close());
+  return track;
+}
+
+int RunEstimate(const std::vector<std::string>& args) {
+  const Subcommand& self = kEstimateCommand;
+  const std::string video = args[0];
+
+  // Flags first: a typo should not cost a model load.
+  const std::string box = absl::GetFlag(FLAGS_box);
+  const std::string boxes_file = absl::GetFlag(FLAGS_boxes);
+  if (!box.empty() && !boxes_file.empty()) {
+    return UsageError(self, "--box and --boxes exclude each other");
+  }
+  const std::string progress_flag = absl::GetFlag(FLAGS_progress);
+  if (progress_flag != "auto" && progress_flag != "always" &&
+      progress_flag != "never") {
+    return UsageError(self, absl::StrCat("--progress must be auto, always or "
+                                         "never, not '",
+                                         progress_flag, "'"));
+  }
+  if (absl::GetFlag(FLAGS_panels) && absl::GetFlag(FLAGS_overlay).empty()) {
+    return UsageError(self, "--panels needs --overlay");
+  }
+  BoxSource boxes = BoxSource::WholeFrame();
+  if (!box.empty()) {
+    absl::StatusOr<BoxSource> fixed = BoxSource::Fixed(box);
+    if (!fixed.ok())
+      return UsageError(self, std::string(fixed.status().message()));
+    boxes = *std::move(fixed);
+  } else if (!boxes_file.empty()) {
+    absl::StatusOr<BoxSource> from_file = BoxSource::FromFile(boxes_file);
+    if (!from_file.ok()) {
+      return Failure(self.name, std::string(from_file.status().message()));
+    }
+    boxes = *std::move(from_file);
+  }
+  std::optional<PoseSequence> ground_truth;
+  if (const std::string gt = absl::GetFlag(FLAGS_ground_truth); !gt.empty()) {
+    absl::StatusOr<PoseSequence> labels = ReadPennActionLabels(gt, gt);
+    if (!labels.ok()) {
+      return Failure(self.name, absl::StrCat("--ground_truth: ",
+                                             labels.status().message()));
+    }
+    ground_truth = *std::move(labels);
+  }
+  Outputs outputs;
+  outputs.json = absl::GetFlag(FLAGS_out);
+  if (outputs.json.empty()) outputs.json = Stem(video) + ".poses.json";
+  outputs.csv = absl::GetFlag(FLAGS_csv);
+  outputs.overlay = absl::GetFlag(FLAGS_overlay);
+  // Refuse an unwritable output before the work, not after it.
+  for (const std::string* path : {&outputs.json, &outputs.csv}) {
+    if (path->empty()) continue;
+    absl::Status writable = CheckWritable(*path);
+    if (!writable.ok()) {
+      return Failure(self.name, std::string(writable.message()));
+    }
+  }
+
+  std::string checkpoint = absl::GetFlag(FLAGS_checkpoint);
+  const bool causal = absl::GetFlag(FLAGS_causal);
+  if (checkpoint.empty()) {
+    absl::StatusOr<std::string> bundled = DefaultCheckpointPath(causal);
+    if (!bundled.ok())
+      return Failure(self.name, std::string(bundled.status().message()));
+    checkpoint = *bundled;
+  }
+  absl::StatusOr<LoadedModel> model =
+      LoadedModel::Load(checkpoint, absl::GetFlag(FLAGS_compare_baseline));
+  if (!model.ok())
+    return Failure(self.name, std::string(model.status().message()));
+  if (causal && !model->causal()) {
+    return Failure(
+        self.name,
+        absl::StrCat("--causal needs a checkpoint with a causal "
+                     "gate (causal_mapn); '",
+                     checkpoint, "' holds a ", model->composition()));
+  }
+
+  EstimateOptions options;
+  options.boxes = std::move(boxes);
+  options.joint_set = JointSetForModel(model->handle().config.joints);
+  if (ground_truth) options.ground_truth = &*ground_truth;
+  const bool show_progress = progress_flag == "always" ||
+                             (progress_flag == "auto" && StderrIsTerminal());
+
+  absl::StatusOr<PoseTrack> track =
+      RunOnce(video, *model, options, outputs, show_progress);
+  std::optional<TempFile> transcoded;
+  if (!track.ok() && absl::IsUnimplemented(track.status()) &&
+      absl::GetFlag(FLAGS_auto_transcode)) {
+    std::cerr << "mapn estimate: " << track.status().message()
+              << "\nmapn estimate: transcoding to MPEG-4 Part 2 first "
+                 "(--noauto_transcode to refuse instead)\n";
+    absl::StatusOr<std::string> temp = MakeTempVideoPath();
+    if (!temp.ok())
+      return Failure(self.name, std::string(temp.status().message()));
+    transcoded.emplace(*temp);
+    const absl::Status status = Transcode(video, transcoded->path());
+    if (!status.ok()) return Failure(self.name, std::string(status.message()));
+    track =
+        RunOnce(transcoded->path(), *model, options, outputs, show_progress);
+  }
+  if (!track.ok())
+    return Failure(self.name, std::string(track.status().message()));
+  track->video_path = video;
+  track->transcoded = transcoded.has_value();
+  track->checkpoint = checkpoint;
+  track->causal = causal;
+
+  absl::Status status = WritePoseTrackJson(*track, outputs.json);
+  if (status.ok() && !outputs.csv.empty()) {
+    status = WritePoseTrackCsv(*track, outputs.csv);
+  }
+  if (!status.ok()) return Failure(self.name, std::string(status.message()));
+  std::cout << FormatSummary(*track);
+  std::cout << "poses: " << outputs.json;
+  if (!outputs.csv.empty()) std::cout << ", " << outputs.csv;
+  if (!outputs.overlay.empty()) std::cout << "; overlay: " << outputs.overlay;
+  std::cout << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+const Subcommand kEstimateCommand = {
+    "estimate",
+    "Estimates a pose for every frame of a video.",
+    "mapn estimate VIDEO [flags]",
+    "Reads VIDEO's compressed stream in one pass and estimates one person's "
+    "pose in every frame with the Motion Adaptive Pose Net: the ResNet runs "
+    "on I-frames and on the P-frames the residual gate picks; other frames "
+    "propagate features with the codec's motion vectors. Without "
+    "--checkpoint it uses the model bundled with mapn, trained on SynthPose "
+    "(synthetic figures: expect rough poses on real people). Writes "
+    "VIDEO_STEM.poses.json (or --out), optionally --csv and --overlay, and "
+    "prints keyframes, MACs per frame against the per-frame Simple Baseline "
+    "and, with --compare_baseline, the measured speed-up.",
+    __FILE__,
+    1,
+    1,
+    &RunEstimate,
+};
+
+}  // namespace mapn::cli
