@@ -80,9 +80,9 @@ TEST(TrainEvalCliTest, TrainsEveryStageThenEvaluates) {
 
   const std::string csv = TestPath("cli.csv"), json = TestPath("cli.json");
   const Outcome evaluated =
-      Mapn({"eval", "--checkpoint=" + model, "--test_root=" + Data(),
-            "--test_subset=all", "--label=tiny", "--csv_out=" + csv,
-            "--json_out=" + json});
+      Mapn({"eval", "--checkpoint=" + model, "--data_root=" + Data(),
+            "--subset=all", "--label=tiny", "--csv=" + csv,
+            "--json=" + json});
   ASSERT_EQ(evaluated.code, kExitOk) << evaluated.err;
   EXPECT_TRUE(Has(evaluated.out, "Keyframe")) << evaluated.out;
   EXPECT_TRUE(Has(evaluated.out, "tiny")) << evaluated.out;
@@ -95,8 +95,8 @@ TEST(TrainEvalCliTest, TrainsEveryStageThenEvaluates) {
 
   // The training state evaluates to the same numbers as the model file.
   const Outcome from_state =
-      Mapn({"eval", "--checkpoint=" + model + ".state", "--test_root=" + Data(),
-            "--test_subset=all", "--label=tiny"});
+      Mapn({"eval", "--checkpoint=" + model + ".state", "--data_root=" + Data(),
+            "--subset=all", "--label=tiny"});
   ASSERT_EQ(from_state.code, kExitOk) << from_state.err;
   // The label, the PCK columns and the frame count (not the timings).
   const auto pck_line = [](const std::string& table) {
@@ -146,16 +146,16 @@ TEST(TrainEvalCliTest, BadFlagsAreUsageErrorsNamingThem) {
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_TRUE(Has(r.err, "coco")) << r.err;
 
-  r = Mapn({"eval", "--test_root=" + Data()});
+  r = Mapn({"eval", "--data_root=" + Data()});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_TRUE(Has(r.err, "--checkpoint")) << r.err;
   r = Mapn({"eval", "--checkpoint=" + TestPath("missing.ckpt"),
-            "--test_root=" + Data()});
+            "--data_root=" + Data()});
   EXPECT_EQ(r.code, kExitFailure);
   EXPECT_TRUE(Has(r.err, "missing.ckpt")) << r.err;
 
   const Outcome help = Mapn({"eval", "--help"});
-  EXPECT_TRUE(Has(help.out, "--csv_out") && Has(help.out, "--json_out"));
+  EXPECT_TRUE(Has(help.out, "--csv") && Has(help.out, "--json"));
   EXPECT_FALSE(Has(help.out, "--epochs"));
 }
 

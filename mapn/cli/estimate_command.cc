@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "mapn/cli/subcommand.h"
+#include "mapn/core/atomic_file.h"
 #include "mapn/core/status_macros.h"
 #include "mapn/data/penn_action.h"
 #include "mapn/estimate/box_source.h"
@@ -29,35 +29,39 @@
 #include "mapn/video/ffmpeg_stream_source.h"
 #include "mapn/video/transcode.h"
 
-ABSL_DECLARE_FLAG(std::string, checkpoint);
-ABSL_DECLARE_FLAG(std::string, out);
-
-ABSL_FLAG(std::string, csv, "", "Also write the poses as CSV here.");
-ABSL_FLAG(std::string, overlay, "",
+// Defined as estimate_<name>, given as --<name> (subcommand.h says why).
+ABSL_FLAG(std::string, estimate_checkpoint, "",
+          "The model (a checkpoint of mapn train); default: the model "
+          "bundled with mapn, trained on SynthPose.");
+ABSL_FLAG(std::string, estimate_out, "",
+          "Where the poses go as JSON (default: VIDEO_STEM.poses.json in "
+          "the current directory).");
+ABSL_FLAG(std::string, estimate_csv, "", "Also write the poses as CSV here.");
+ABSL_FLAG(std::string, estimate_overlay, "",
           "Also write an MP4 with the skeleton drawn on every frame and the "
           "frames where features were extracted marked.");
-ABSL_FLAG(bool, panels, false,
+ABSL_FLAG(bool, estimate_panels, false,
           "With --overlay: add the motion field and residual panels beside "
           "each frame (the paper's Figure 6).");
-ABSL_FLAG(std::string, box, "",
+ABSL_FLAG(std::string, estimate_box, "",
           "The person's box x,y,w,h in pixels, for every frame. Without "
           "--box or --boxes the whole frame is the box.");
-ABSL_FLAG(std::string, boxes, "",
+ABSL_FLAG(std::string, estimate_boxes, "",
           "Per-frame boxes: JSON, CSV (frame,x,y,w,h) or a Penn Action "
           "label .mat; see docs/user-guide.md.");
-ABSL_FLAG(bool, causal, false,
+ABSL_FLAG(bool, estimate_causal, false,
           "Use the causal residual gate (decides frame t from residuals up "
           "to t only, for live streams); needs a checkpoint with one.");
-ABSL_FLAG(bool, compare_baseline, false,
+ABSL_FLAG(bool, estimate_compare_baseline, false,
           "Also run the per-frame Simple Baseline (same encoder and head) "
           "on the same crops and report the measured speed-up.");
-ABSL_FLAG(std::string, ground_truth, "",
+ABSL_FLAG(std::string, estimate_ground_truth, "",
           "Penn Action label .mat of this video: print PCK@0.2 of the "
           "estimates against it.");
-ABSL_FLAG(std::string, progress, "auto",
+ABSL_FLAG(std::string, estimate_progress, "auto",
           "Progress bar on stderr: auto (when it is a terminal), always, "
           "never.");
-ABSL_FLAG(bool, auto_transcode, true,
+ABSL_FLAG(bool, estimate_auto_transcode, true,
           "When the reader refuses the video (B-frames, HEVC, VP9, AV1, odd "
           "sizes, ...), re-encode it to MPEG-4 Part 2 in a temporary file "
           "first instead of failing.");
@@ -122,7 +126,7 @@ absl::StatusOr<PoseTrack> RunOnce(const std::string& video,
   std::unique_ptr<OverlayVideo> overlay;
   if (!outputs.overlay.empty()) {
     OverlayOptions overlay_options;
-    overlay_options.panels = absl::GetFlag(FLAGS_panels);
+    overlay_options.panels = absl::GetFlag(FLAGS_estimate_panels);
     MAPN_ASSIGN_OR_RETURN(
         overlay, OverlayVideo::Open(outputs.overlay, source.info().width,
                                     source.info().height,
@@ -146,19 +150,19 @@ int RunEstimate(const std::vector<std::string>& args) {
   const std::string video = args[0];
 
   // Flags first: a typo should not cost a model load.
-  const std::string box = absl::GetFlag(FLAGS_box);
-  const std::string boxes_file = absl::GetFlag(FLAGS_boxes);
+  const std::string box = absl::GetFlag(FLAGS_estimate_box);
+  const std::string boxes_file = absl::GetFlag(FLAGS_estimate_boxes);
   if (!box.empty() && !boxes_file.empty()) {
     return UsageError(self, "--box and --boxes exclude each other");
   }
-  const std::string progress_flag = absl::GetFlag(FLAGS_progress);
+  const std::string progress_flag = absl::GetFlag(FLAGS_estimate_progress);
   if (progress_flag != "auto" && progress_flag != "always" &&
       progress_flag != "never") {
     return UsageError(self, absl::StrCat("--progress must be auto, always or "
                                          "never, not '",
                                          progress_flag, "'"));
   }
-  if (absl::GetFlag(FLAGS_panels) && absl::GetFlag(FLAGS_overlay).empty()) {
+  if (absl::GetFlag(FLAGS_estimate_panels) && absl::GetFlag(FLAGS_estimate_overlay).empty()) {
     return UsageError(self, "--panels needs --overlay");
   }
   BoxSource boxes = BoxSource::WholeFrame();
@@ -175,7 +179,7 @@ int RunEstimate(const std::vector<std::string>& args) {
     boxes = *std::move(from_file);
   }
   std::optional<PoseSequence> ground_truth;
-  if (const std::string gt = absl::GetFlag(FLAGS_ground_truth); !gt.empty()) {
+  if (const std::string gt = absl::GetFlag(FLAGS_estimate_ground_truth); !gt.empty()) {
     absl::StatusOr<PoseSequence> labels = ReadPennActionLabels(gt, gt);
     if (!labels.ok()) {
       return Failure(self.name, absl::StrCat("--ground_truth: ",
@@ -184,10 +188,10 @@ int RunEstimate(const std::vector<std::string>& args) {
     ground_truth = *std::move(labels);
   }
   Outputs outputs;
-  outputs.json = absl::GetFlag(FLAGS_out);
+  outputs.json = absl::GetFlag(FLAGS_estimate_out);
   if (outputs.json.empty()) outputs.json = Stem(video) + ".poses.json";
-  outputs.csv = absl::GetFlag(FLAGS_csv);
-  outputs.overlay = absl::GetFlag(FLAGS_overlay);
+  outputs.csv = absl::GetFlag(FLAGS_estimate_csv);
+  outputs.overlay = absl::GetFlag(FLAGS_estimate_overlay);
   // Refuse an unwritable output before the work, not after it.
   for (const std::string* path : {&outputs.json, &outputs.csv}) {
     if (path->empty()) continue;
@@ -197,8 +201,8 @@ int RunEstimate(const std::vector<std::string>& args) {
     }
   }
 
-  std::string checkpoint = absl::GetFlag(FLAGS_checkpoint);
-  const bool causal = absl::GetFlag(FLAGS_causal);
+  std::string checkpoint = absl::GetFlag(FLAGS_estimate_checkpoint);
+  const bool causal = absl::GetFlag(FLAGS_estimate_causal);
   if (checkpoint.empty()) {
     absl::StatusOr<std::string> bundled = DefaultCheckpointPath(causal);
     if (!bundled.ok())
@@ -206,7 +210,7 @@ int RunEstimate(const std::vector<std::string>& args) {
     checkpoint = *bundled;
   }
   absl::StatusOr<LoadedModel> model =
-      LoadedModel::Load(checkpoint, absl::GetFlag(FLAGS_compare_baseline));
+      LoadedModel::Load(checkpoint, absl::GetFlag(FLAGS_estimate_compare_baseline));
   if (!model.ok())
     return Failure(self.name, std::string(model.status().message()));
   if (causal && !model->causal()) {
@@ -228,7 +232,7 @@ int RunEstimate(const std::vector<std::string>& args) {
       RunOnce(video, *model, options, outputs, show_progress);
   std::optional<TempFile> transcoded;
   if (!track.ok() && absl::IsUnimplemented(track.status()) &&
-      absl::GetFlag(FLAGS_auto_transcode)) {
+      absl::GetFlag(FLAGS_estimate_auto_transcode)) {
     std::cerr << "mapn estimate: " << track.status().message()
               << "\nmapn estimate: transcoding to MPEG-4 Part 2 first "
                  "(--noauto_transcode to refuse instead)\n";

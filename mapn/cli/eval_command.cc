@@ -2,9 +2,8 @@
 // its training state) on a dataset's test sequences the way the paper's
 // tables report it: PCK@0.2 per joint group, keyframe percentage, MACs per
 // frame in both conventions and frames per second (mapn/train/evaluate.h).
-// The flags carry a test_ prefix where `mapn train` has one of the same
-// meaning: every subcommand owns its flags (subcommand.h), so names cannot
-// be shared.
+// Its flags are defined as eval_<name> and given as --<name>
+// (subcommand.h explains why).
 #include <iostream>
 #include <string>
 #include <vector>
@@ -19,25 +18,25 @@
 #include "mapn/train/pose_windows.h"
 #include "mapn/train/training_state.h"
 
-ABSL_FLAG(std::string, checkpoint, "",
+ABSL_FLAG(std::string, eval_checkpoint, "",
           "The model: a checkpoint of mapn train (or its OUT.state).");
-ABSL_FLAG(std::string, test_root, "", "Root directory of the dataset.");
-ABSL_FLAG(std::string, test_dataset, "synthpose",
+ABSL_FLAG(std::string, eval_data_root, "", "Root directory of the dataset.");
+ABSL_FLAG(std::string, eval_dataset, "synthpose",
           "synthpose, penn_action or jhmdb.");
-ABSL_FLAG(int, test_split, 1, "Sub-JHMDB split, 1 to 3.");
-ABSL_FLAG(std::string, test_subset, "test",
+ABSL_FLAG(int, eval_split, 1, "Sub-JHMDB split, 1 to 3.");
+ABSL_FLAG(std::string, eval_subset, "test",
           "Sequences to evaluate: train, test or all.");
-ABSL_FLAG(std::string, test_cache_dir, "",
+ABSL_FLAG(std::string, eval_cache_dir, "",
           "Where sequences without an MPEG-4 GOP-12 video get one.");
-ABSL_FLAG(std::string, csv_out, "", "Also write the table row as CSV here.");
-ABSL_FLAG(std::string, json_out, "", "Also write the results as JSON here.");
-ABSL_FLAG(std::string, label, "",
+ABSL_FLAG(std::string, eval_csv, "", "Also write the table row as CSV here.");
+ABSL_FLAG(std::string, eval_json, "", "Also write the results as JSON here.");
+ABSL_FLAG(std::string, eval_label, "",
           "The row's name (default: the model's name).");
 ABSL_FLAG(int, eval_batch, 1, "Windows per Run().");
-ABSL_FLAG(int, set_keyframe_interval, 0,
+ABSL_FLAG(int, eval_set_keyframe_interval, 0,
           "fixed_interval: evaluate with this interval instead of the "
           "checkpoint's (0: keep).");
-ABSL_FLAG(double, set_energy_threshold, -1,
+ABSL_FLAG(double, eval_set_energy_threshold, -1,
           "residual_energy: evaluate with this threshold instead of the "
           "checkpoint's (< 0: keep).");
 
@@ -49,18 +48,18 @@ namespace {
 
 int RunEval(const std::vector<std::string>& /*args*/) {
   const Subcommand& self = kEvalCommand;
-  const std::string checkpoint = absl::GetFlag(FLAGS_checkpoint);
-  const std::string root = absl::GetFlag(FLAGS_test_root);
+  const std::string checkpoint = absl::GetFlag(FLAGS_eval_checkpoint);
+  const std::string root = absl::GetFlag(FLAGS_eval_data_root);
   if (checkpoint.empty()) return UsageError(self, "--checkpoint is required");
-  if (root.empty()) return UsageError(self, "--test_root is required");
+  if (root.empty()) return UsageError(self, "--data_root is required");
   if (absl::GetFlag(FLAGS_eval_batch) < 1) {
-    return UsageError(self, "--eval_batch must be >= 1");
+    return UsageError(self, "--batch must be >= 1");
   }
   absl::StatusOr<Split> subset =
-      train::SplitFromName(absl::GetFlag(FLAGS_test_subset));
+      train::SplitFromName(absl::GetFlag(FLAGS_eval_subset));
   if (!subset.ok()) {
     return UsageError(
-        self, absl::StrCat("--test_subset: ", subset.status().message()));
+        self, absl::StrCat("--subset: ", subset.status().message()));
   }
   absl::StatusOr<train::CheckpointSummary> file =
       train::ReadCheckpointSummary(checkpoint);
@@ -72,8 +71,8 @@ int RunEval(const std::vector<std::string>& /*args*/) {
     return Failure(self.name, std::string(name.status().message()));
 
   absl::StatusOr<PoseDataset> dataset =
-      train::LoadDatasetByName(absl::GetFlag(FLAGS_test_dataset), root,
-                               absl::GetFlag(FLAGS_test_split), *subset);
+      train::LoadDatasetByName(absl::GetFlag(FLAGS_eval_dataset), root,
+                               absl::GetFlag(FLAGS_eval_split), *subset);
   if (!dataset.ok()) {
     if (absl::IsInvalidArgument(dataset.status())) {
       return UsageError(self, std::string(dataset.status().message()));
@@ -84,7 +83,7 @@ int RunEval(const std::vector<std::string>& /*args*/) {
   window_options.input_size = static_cast<int>(file->config.input_size);
   window_options.cache_megabytes =
       0;  // stream: end-to-end fps includes decoding
-  window_options.video_cache_dir = absl::GetFlag(FLAGS_test_cache_dir);
+  window_options.video_cache_dir = absl::GetFlag(FLAGS_eval_cache_dir);
   absl::StatusOr<train::PoseWindows> windows =
       train::PoseWindows::Create(*std::move(dataset), window_options);
   if (!windows.ok())
@@ -92,11 +91,11 @@ int RunEval(const std::vector<std::string>& /*args*/) {
 
   train::EvalOptions options;
   options.label =
-      absl::GetFlag(FLAGS_label).empty() ? *name : absl::GetFlag(FLAGS_label);
+      absl::GetFlag(FLAGS_eval_label).empty() ? *name : absl::GetFlag(FLAGS_eval_label);
   options.batch_size = absl::GetFlag(FLAGS_eval_batch);
   options.quiet = false;
-  const int interval = absl::GetFlag(FLAGS_set_keyframe_interval);
-  const double threshold = absl::GetFlag(FLAGS_set_energy_threshold);
+  const int interval = absl::GetFlag(FLAGS_eval_set_keyframe_interval);
+  const double threshold = absl::GetFlag(FLAGS_eval_set_energy_threshold);
   absl::StatusOr<train::EvalResult> result = model::VisitComposition(
       *name,
       [&]<typename Model>(
@@ -115,13 +114,13 @@ int RunEval(const std::vector<std::string>& /*args*/) {
     return Failure(self.name, std::string(result.status().message()));
   const std::vector<train::EvalResult> rows = {*result};
   std::cout << train::FormatEvalTable(rows);
-  if (const std::string path = absl::GetFlag(FLAGS_csv_out); !path.empty()) {
+  if (const std::string path = absl::GetFlag(FLAGS_eval_csv); !path.empty()) {
     if (const absl::Status s = train::WriteEvalCsv(path, rows); !s.ok()) {
       return Failure(self.name, std::string(s.message()));
     }
     std::cerr << "wrote " << path << "\n";
   }
-  if (const std::string path = absl::GetFlag(FLAGS_json_out); !path.empty()) {
+  if (const std::string path = absl::GetFlag(FLAGS_eval_json); !path.empty()) {
     if (const absl::Status s = train::WriteEvalJson(path, rows); !s.ok()) {
       return Failure(self.name, std::string(s.message()));
     }
@@ -135,10 +134,10 @@ int RunEval(const std::vector<std::string>& /*args*/) {
 const Subcommand kEvalCommand = {
     "eval",
     "Evaluates a trained model: PCK@0.2 per joint group, keyframes, MACs, fps.",
-    "mapn eval --checkpoint MODEL --test_root DIR [--test_dataset "
-    "synthpose|penn_action|jhmdb] [--csv_out FILE] [--json_out FILE] [flags]",
+    "mapn eval --checkpoint MODEL --data_root DIR [--dataset "
+    "synthpose|penn_action|jhmdb] [--csv FILE] [--json FILE] [flags]",
     "Runs the model of MODEL (written by mapn train; its composition is read\n"
-    "from the file) on the --test_subset sequences, each GOP cropped with its\n"
+    "from the file) on the --subset sequences, each GOP cropped with its\n"
     "box, and prints the paper's table row: PCK@0.2 (L = max(w, h) of each\n"
     "frame's box; Penn Action and SynthPose count visible joints, Sub-JHMDB\n"
     "all; Mean = mean of the per-joint PCKs) per joint group, the keyframe\n"

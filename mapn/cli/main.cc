@@ -10,7 +10,9 @@
 #include "mapn/cli/subcommand.h"
 
 namespace mapn::cli {
+extern const Subcommand kEstimateCommand;
 extern const Subcommand kInspectCommand;
+extern const Subcommand kSynthCommand;
 extern const Subcommand kTranscodeCommand;
 extern const Subcommand kTrainCommand;
 extern const Subcommand kEvalCommand;
@@ -18,7 +20,7 @@ extern const Subcommand kEvalCommand;
 
 int main(int argc, char** argv) {
   using namespace mapn::cli;  // NOLINT: the list below reads better
-  return RunMain(
-      {kInspectCommand, kTranscodeCommand, kTrainCommand, kEvalCommand}, argc,
-      argv);
+  return RunMain({kEstimateCommand, kInspectCommand, kTranscodeCommand,
+                  kSynthCommand, kTrainCommand, kEvalCommand},
+                 argc, argv);
 }

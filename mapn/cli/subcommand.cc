@@ -1,6 +1,9 @@
 #include "mapn/cli/subcommand.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
 
@@ -11,23 +14,42 @@
 namespace mapn::cli {
 namespace {
 
+// Abseil flag names are global, so two subcommands cannot both define
+// --out. A subcommand may therefore name its flag "<command>_out": on its
+// command line and in its help it is plain --out. Dashes and underscores
+// are interchangeable (--compare-baseline is --compare_baseline).
+std::string CommandLineName(const Subcommand& command,
+                            const absl::CommandLineFlag& flag) {
+  const std::string prefix = absl::StrCat(command.name, "_");
+  std::string name(flag.Name());
+  if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
+  return name;
+}
+
+absl::CommandLineFlag* FindOwnFlag(const Subcommand& command,
+                                   std::string name) {
+  std::replace(name.begin(), name.end(), '-', '_');
+  for (const std::string& candidate :
+       {absl::StrCat(command.name, "_", name), name}) {
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(candidate);
+    if (flag != nullptr && flag->Filename() == command.flags_file &&
+        CommandLineName(command, *flag) == name) {
+      return flag;
+    }
+  }
+  return nullptr;
+}
+
 std::vector<absl::CommandLineFlag*> FlagsOf(const Subcommand& command) {
   std::vector<absl::CommandLineFlag*> flags;
   for (const auto& [name, flag] : absl::GetAllFlags()) {
     if (flag->Filename() == command.flags_file) flags.push_back(flag);
   }
   std::sort(flags.begin(), flags.end(),
-            [](const absl::CommandLineFlag* a, const absl::CommandLineFlag* b) {
-              return a->Name() < b->Name();
+            [&](const absl::CommandLineFlag* a, const absl::CommandLineFlag* b) {
+              return CommandLineName(command, *a) < CommandLineName(command, *b);
             });
   return flags;
-}
-
-absl::CommandLineFlag* FindOwnFlag(const Subcommand& command,
-                                   const std::string& name) {
-  absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-  if (flag == nullptr || flag->Filename() != command.flags_file) return nullptr;
-  return flag;
 }
 
 absl::Status FlagError(const Subcommand& command, const std::string& message) {
@@ -102,7 +124,7 @@ std::string CommandHelp(const Subcommand& command) {
   if (!flags.empty()) absl::StrAppend(&out, "\nFlags:\n");
   for (const absl::CommandLineFlag* flag : flags) {
     absl::StrAppend(
-        &out, "  --", flag->Name(), " (default: ",
+        &out, "  --", CommandLineName(command, *flag), " (default: ",
         flag->DefaultValue().empty() ? "\"\"" : flag->DefaultValue(),
         ")\n      ", flag->Help(), "\n");
   }
@@ -135,6 +157,14 @@ int Failure(const char* name, const std::string& message) {
 }
 
 int RunMain(const std::vector<Subcommand>& commands, int argc, char** argv) {
+  // `bazel run` starts the binary in its runfiles tree; relative paths on the
+  // command line mean the user's directory, which Bazel passes here.
+  if (const char* dir = std::getenv("BUILD_WORKING_DIRECTORY")) {
+    if (::chdir(dir) != 0) {
+      std::cerr << "mapn: cannot enter " << dir << std::endl;
+      return kExitFailure;
+    }
+  }
   if (argc < 2) {
     std::cerr << OverviewHelp(commands);
     return kExitUsage;

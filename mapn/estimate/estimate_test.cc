@@ -1,0 +1,344 @@
+// Tests of the estimation library: box sources, the estimator's geometry
+// (poses land where the ground truth is), per-frame records, the JSON/CSV
+// schema, the overlay video and the progress line.
+#include <sys/stat.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "gtest/gtest.h"
+#include "mapn/core/atomic_file.h"
+#include "mapn/data/joint_set.h"
+#include "mapn/data/video_cache.h"
+#include "mapn/estimate/box_source.h"
+#include "mapn/estimate/estimator.h"
+#include "mapn/estimate/overlay.h"
+#include "mapn/estimate/pose_track.h"
+#include "mapn/estimate/progress.h"
+#include "mapn/pose/heatmaps.h"
+#include "mapn/train/model_handle.h"
+#include "mapn/train/pose_windows.h"
+#include "mapn/train/test_data.h"
+#include "mapn/video/ffmpeg_stream_source.h"
+#include "mapn/video/resample.h"
+#include "nlohmann/json.hpp"
+
+namespace mapn {
+namespace {
+
+std::string TestPath(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// --- BoxSource --------------------------------------------------------------
+
+TEST(BoxSourceTest, WholeFrameIsTheSquaredFrame) {
+  const BoxSource boxes = BoxSource::WholeFrame();
+  EXPECT_TRUE(boxes.whole_frame());
+  const Box b = boxes.ForFrame(7, 160, 120);
+  EXPECT_EQ(b.x2, 160);
+  EXPECT_EQ(b.y2, 120);
+  const Box crop = boxes.WindowCropBox(0, 12, 160, 120);
+  EXPECT_FLOAT_EQ(crop.width(), 160);
+  EXPECT_FLOAT_EQ(crop.height(), 160);  // squared, no extra margin
+  EXPECT_FLOAT_EQ((crop.y1 + crop.y2) / 2, 60);
+}
+
+TEST(BoxSourceTest, FixedBoxParsesAndRejectsBadSpecs) {
+  absl::StatusOr<BoxSource> boxes = BoxSource::Fixed("10,20,30,40");
+  ASSERT_TRUE(boxes.ok()) << boxes.status();
+  const Box b = boxes->ForFrame(99, 640, 480);
+  EXPECT_EQ(b.x1, 10);
+  EXPECT_EQ(b.y2, 60);
+  EXPECT_FALSE(BoxSource::Fixed("10,20,30").ok());
+  EXPECT_FALSE(BoxSource::Fixed("a,b,c,d").ok());
+  const absl::Status zero = BoxSource::Fixed("1,2,0,5").status();
+  EXPECT_NE(zero.message().find("positive"), std::string::npos) << zero;
+}
+
+TEST(BoxSourceTest, BoxOutsideTheFrameIsAnErrorNamingIt) {
+  absl::StatusOr<BoxSource> boxes = BoxSource::Fixed("700,10,50,50");
+  ASSERT_TRUE(boxes.ok());
+  const absl::Status status = boxes->Validate(640, 480);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("outside the 640x480 frame"),
+            std::string::npos)
+      << status;
+}
+
+TEST(BoxSourceTest, SparseCsvUsesTheNearestEarlierBox) {
+  const std::string path = TestPath("boxes.csv");
+  ASSERT_TRUE(WriteFileAtomically(path, "frame,x,y,w,h\n3,10,10,20,20\n"
+                                        "8,50,50,10,10\n")
+                  .ok());
+  absl::StatusOr<BoxSource> boxes = BoxSource::FromFile(path);
+  ASSERT_TRUE(boxes.ok()) << boxes.status();
+  EXPECT_EQ(boxes->listed_frames(), 2);
+  EXPECT_EQ(boxes->ForFrame(0, 100, 100).x1, 10);  // before the first
+  EXPECT_EQ(boxes->ForFrame(7, 100, 100).x1, 10);
+  EXPECT_EQ(boxes->ForFrame(8, 100, 100).x1, 50);
+  EXPECT_EQ(boxes->ForFrame(1000, 100, 100).x1, 50);
+}
+
+TEST(BoxSourceTest, JsonInBothShapesAndErrorsNameTheEntry) {
+  const std::string dense = TestPath("dense.json");
+  ASSERT_TRUE(WriteFileAtomically(dense, "[[0,0,10,10],[1,1,10,10]]").ok());
+  absl::StatusOr<BoxSource> a = BoxSource::FromFile(dense);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->ForFrame(1, 50, 50).x1, 1);
+
+  const std::string coco = TestPath("coco.json");
+  ASSERT_TRUE(WriteFileAtomically(
+                  coco, R"([{"frame": 4, "bbox": [5, 6, 7, 8]}])")
+                  .ok());
+  absl::StatusOr<BoxSource> b = BoxSource::FromFile(coco);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->ForFrame(4, 50, 50).y2, 14);
+
+  const std::string bad = TestPath("bad.json");
+  ASSERT_TRUE(WriteFileAtomically(bad, "[[0,0,10,10],[1,1,10]]").ok());
+  const absl::Status status = BoxSource::FromFile(bad).status();
+  EXPECT_NE(status.message().find("entry 1"), std::string::npos) << status;
+  EXPECT_EQ(BoxSource::FromFile(TestPath("absent.json")).status().code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(WriteFileAtomically(TestPath("empty.json"), "[]").ok());
+  EXPECT_FALSE(BoxSource::FromFile(TestPath("empty.json")).ok());
+}
+
+// --- EstimatePoses ------------------------------------------------------------
+
+// A stand-in model that "sees" the dots clip perfectly: its heatmaps are the
+// Gaussian targets of the true joints carried into each window's crop with
+// the same box rule the estimator uses. The estimator's only job left is the
+// geometry back to image pixels, which this checks.
+struct OracleModel {
+  train::testing::DotsSpec spec;
+  BoxSource boxes = BoxSource::WholeFrame();
+  int64_t input_size = 128;
+  int64_t heatmap_size = 32;
+  int64_t windows_seen = 0;
+
+  train::ModelHandle Handle() {
+    train::ModelHandle handle;
+    handle.config.input_size = input_size;
+    handle.config.joints = 13;
+    handle.heatmap_size = heatmap_size;
+    handle.type_name = "Oracle";
+    handle.baseline_macs_per_frame = {10.0, 20.0};
+    handle.module = &module;
+    handle.run = [this](const GopBatch& batch) -> absl::StatusOr<model::RunResult> {
+      const int64_t t_len = batch.length();
+      const int64_t first = windows_seen * t_len;
+      ++windows_seen;
+      const Box crop = boxes.WindowCropBox(first, t_len, spec.width, spec.height);
+      const Affine2D to_source = BoxToSquare(crop, static_cast<int>(input_size));
+      const Affine2D to_crop = *to_source.Inverse();
+      at::Tensor joints = at::zeros({t_len, 13, 2});
+      for (int64_t t = 0; t < t_len; ++t) {
+        for (int j = 0; j < 13; ++j) {
+          float x, y;
+          train::testing::DotPosition(spec, static_cast<int>(first + t), j, &x, &y);
+          double cx, cy;
+          to_crop.Apply(x, y, &cx, &cy);
+          joints[t][j][0] = static_cast<float>(cx);
+          joints[t][j][1] = static_cast<float>(cy);
+        }
+      }
+      const at::Tensor hm_xy =
+          train::InputToHeatmap(joints, input_size, heatmap_size);
+      HeatmapTargets targets = MakeGaussianTargets(
+          hm_xy, at::ones({t_len, 13}, at::kBool), heatmap_size, heatmap_size);
+      model::RunResult result;
+      result.length = t_len;
+      result.heatmaps = targets.heatmaps.unsqueeze(0);
+      result.decisions = at::zeros({1, t_len});
+      result.decisions[0][0] = 1;  // keyframe only
+      for (int64_t t = 0; t < t_len; ++t) {
+        result.frame_macs.push_back(t == 0 ? model::MacCount{10, 20}
+                                           : model::MacCount{1, 2});
+      }
+      return result;
+    };
+    return handle;
+  }
+
+  torch::nn::Module module;
+};
+
+class EstimatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spec_.frames = 30;  // windows of 12, 12 and a padded 6
+    absl::StatusOr<PoseDataset> dots =
+        train::testing::MakeDotsDataset(TestPath("dots"), spec_);
+    ASSERT_TRUE(dots.ok()) << dots.status();
+    video_ = dots->sequences[0].cached_video;
+    truth_ = dots->sequences[0];
+  }
+
+  train::testing::DotsSpec spec_;
+  std::string video_;
+  PoseSequence truth_;
+};
+
+TEST_F(EstimatorTest, PosesLandOnTheTruthThroughTheCropGeometry) {
+  OracleModel oracle;
+  oracle.spec = spec_;
+  train::ModelHandle handle = oracle.Handle();
+  absl::StatusOr<FfmpegStreamSource> source = FfmpegStreamSource::Open(video_);
+  ASSERT_TRUE(source.ok()) << source.status();
+  EstimateOptions options;
+  options.joint_set = PennActionJoints();
+  options.ground_truth = &truth_;
+  absl::StatusOr<PoseTrack> track = EstimatePoses(handle, *source, options);
+  ASSERT_TRUE(track.ok()) << track.status();
+  ASSERT_EQ(track->frames.size(), 30u);  // padding frames are not reported
+
+  // One heatmap pixel is 160 / 32 = 5 image pixels; decoding is exact to a
+  // quarter of one (plus the Gaussian's own rounding).
+  const double tolerance = 0.3 * 160.0 / 32.0;
+  for (const FramePose& f : track->frames) {
+    for (int j = 0; j < 13; ++j) {
+      float x, y;
+      train::testing::DotPosition(spec_, static_cast<int>(f.frame_index), j, &x, &y);
+      EXPECT_NEAR(f.joints[j].x, x, tolerance) << f.frame_index << " " << j;
+      EXPECT_NEAR(f.joints[j].y, y, tolerance) << f.frame_index << " " << j;
+      EXPECT_NEAR(f.joints[j].confidence, 1.0, 0.2);
+    }
+  }
+  EXPECT_EQ(track->frames[12].frame_index, 12);
+  EXPECT_EQ(track->frames[12].window, 1);
+  EXPECT_TRUE(track->frames[12].features_extracted);
+  EXPECT_FALSE(track->frames[13].features_extracted);
+  EXPECT_EQ(track->frames[0].type, FrameType::kI);
+
+  const PoseTrackSummary& s = track->summary;
+  EXPECT_EQ(s.frames, 30);
+  EXPECT_EQ(s.keyframes, 3);
+  EXPECT_NEAR(s.macs_per_frame.true_macs, (3 * 10.0 + 27 * 1.0) / 30, 1e-9);
+  EXPECT_NEAR(s.macs_ratio(), s.macs_per_frame.true_macs / 10.0, 1e-9);
+  ASSERT_TRUE(s.pck.has_value());
+  EXPECT_DOUBLE_EQ(*s.pck, 100.0);
+  EXPECT_FALSE(s.speedup().has_value());
+}
+
+TEST_F(EstimatorTest, BaselineIsTimedOnTheSameWindows) {
+  OracleModel oracle, base;
+  oracle.spec = base.spec = spec_;
+  train::ModelHandle handle = oracle.Handle();
+  train::ModelHandle baseline = base.Handle();
+  absl::StatusOr<FfmpegStreamSource> source = FfmpegStreamSource::Open(video_);
+  ASSERT_TRUE(source.ok());
+  EstimateOptions options;
+  options.joint_set = PennActionJoints();
+  absl::StatusOr<PoseTrack> track =
+      EstimatePoses(handle, *source, options, &baseline);
+  ASSERT_TRUE(track.ok()) << track.status();
+  EXPECT_EQ(base.windows_seen, 3);
+  ASSERT_TRUE(track->summary.baseline_timing.has_value());
+  EXPECT_TRUE(track->summary.speedup().has_value());
+}
+
+TEST_F(EstimatorTest, MismatchedJointSetAndOutsideBoxAreErrors) {
+  OracleModel oracle;
+  oracle.spec = spec_;
+  train::ModelHandle handle = oracle.Handle();
+  absl::StatusOr<FfmpegStreamSource> source = FfmpegStreamSource::Open(video_);
+  ASSERT_TRUE(source.ok());
+  EstimateOptions options;
+  options.joint_set = JhmdbJoints();
+  EXPECT_EQ(EstimatePoses(handle, *source, options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.joint_set = PennActionJoints();
+  options.boxes = *BoxSource::Fixed("500,500,10,10");
+  const absl::Status outside = EstimatePoses(handle, *source, options).status();
+  EXPECT_NE(outside.message().find("outside"), std::string::npos) << outside;
+}
+
+TEST_F(EstimatorTest, JsonCsvAndOverlayDescribeEveryFrame) {
+  OracleModel oracle;
+  oracle.spec = spec_;
+  train::ModelHandle handle = oracle.Handle();
+  absl::StatusOr<FfmpegStreamSource> source = FfmpegStreamSource::Open(video_);
+  ASSERT_TRUE(source.ok());
+  const std::string overlay_path = TestPath("overlay.mp4");
+  OverlayOptions overlay_options;
+  overlay_options.panels = true;
+  absl::StatusOr<std::unique_ptr<OverlayVideo>> overlay = OverlayVideo::Open(
+      overlay_path, spec_.width, spec_.height, 25.0, overlay_options);
+  ASSERT_TRUE(overlay.ok()) << overlay.status();
+  EstimateOptions options;
+  options.joint_set = PennActionJoints();
+  options.overlay = overlay->get();
+  absl::StatusOr<PoseTrack> track = EstimatePoses(handle, *source, options);
+  ASSERT_TRUE(track.ok()) << track.status();
+  EXPECT_FALSE(Exists(overlay_path));  // nothing until Close()
+  ASSERT_TRUE((*overlay)->Close().ok());
+  ASSERT_TRUE(Exists(overlay_path));
+
+  // The overlay has every frame.
+  absl::StatusOr<int64_t> frames = CountVideoFrames(overlay_path);
+  ASSERT_TRUE(frames.ok()) << frames.status();
+  EXPECT_EQ(*frames, 30);
+
+  const nlohmann::json doc = nlohmann::json::parse(PoseTrackJson(*track));
+  ASSERT_EQ(doc["frames"].size(), 30u);
+  const nlohmann::json& f0 = doc["frames"][0];
+  EXPECT_EQ(f0["frame_type"], "I");
+  EXPECT_EQ(f0["features_extracted"], true);
+  EXPECT_EQ(f0["annotations"][0]["keypoints"].size(), 39u);
+  EXPECT_EQ(f0["annotations"][0]["bbox"].size(), 4u);
+  EXPECT_EQ(doc["categories"][0]["keypoints"].size(), 13u);
+  EXPECT_EQ(doc["categories"][0]["skeleton"][0][0].get<int>() >= 1, true);
+  EXPECT_EQ(doc["summary"]["frames"], 30);
+  EXPECT_NEAR(doc["summary"]["keyframe_fraction"].get<double>(), 0.1, 1e-9);
+
+  const std::string csv = PoseTrackCsv(*track);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 31);
+  EXPECT_EQ(csv.rfind("frame_index,timestamp,frame_type", 0), 0u);
+  EXPECT_NE(csv.find("head_x,head_y,head_conf"), std::string::npos);
+  EXPECT_NE(FormatSummary(*track).find("keyframes: 3 (10.0 %)"),
+            std::string::npos)
+      << FormatSummary(*track);
+}
+
+TEST(OverlayTest, MarksExtractedFramesWithACoralBorder) {
+  GopWindow window;
+  window.frames.resize(1);
+  window.num_valid = 1;
+  window.rgb = at::zeros({1, 3, 40, 60}, at::kByte);
+  FramePose pose;
+  pose.joints.assign(13, JointEstimate{30, 20, 1.0f});
+  pose.features_extracted = true;
+  at::Tensor marked =
+      RenderOverlayFrame(window, 0, pose, PennActionJoints(), {});
+  EXPECT_EQ(marked[0][39][30].item<uint8_t>(), 255);  // coral border, red 255
+  pose.features_extracted = false;
+  at::Tensor plain = RenderOverlayFrame(window, 0, pose, PennActionJoints(), {});
+  EXPECT_EQ(plain[0][39][30].item<uint8_t>(), 0);
+  EXPECT_GT(plain[0][20][30].item<uint8_t>(), 100);  // a joint disc is drawn
+}
+
+TEST(ProgressTest, LineShowsRateAndEta) {
+  ProgressBar bar("estimate", 100, false);
+  const std::string line = bar.Line(25, 5.0);
+  EXPECT_NE(line.find("25/100"), std::string::npos) << line;
+  EXPECT_NE(line.find("5.0 frames/s"), std::string::npos) << line;
+  EXPECT_NE(line.find("ETA 00:15"), std::string::npos) << line;
+  ProgressBar unknown("estimate", 0, false);
+  EXPECT_EQ(unknown.Line(10, 2.0).find("ETA"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mapn

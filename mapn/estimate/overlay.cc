@@ -1,0 +1,149 @@
+#include "mapn/estimate/overlay.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <ATen/ATen.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "mapn/draw/canvas.h"
+#include "mapn/viz/flow_color.h"
+#include "mapn/viz/panels.h"
+
+namespace mapn {
+namespace {
+
+constexpr Rgb kCoral{255, 127, 80};
+constexpr Rgb kLeft{64, 160, 255};
+constexpr Rgb kRight{255, 80, 80};
+constexpr Rgb kCentre{80, 230, 120};
+constexpr int kPanelGap = 4;
+
+// Left joints blue, right joints red, the rest green, from the joint names
+// of both datasets ("l_wrist", "left_...", "r_knee", ...).
+Rgb SideColor(const std::string& name) {
+  if (name.rfind("l_", 0) == 0 || name.rfind("left", 0) == 0) return kLeft;
+  if (name.rfind("r_", 0) == 0 || name.rfind("right", 0) == 0) return kRight;
+  return kCentre;
+}
+
+int EvenUp(int v) { return v + (v & 1); }
+
+int PanelWidth(int64_t width, bool panels) {
+  return panels ? static_cast<int>(3 * width + 2 * kPanelGap)
+                : static_cast<int>(width);
+}
+
+}  // namespace
+
+at::Tensor RenderOverlayFrame(const GopWindow& window, int64_t t,
+                              const FramePose& pose, const JointSet& joints,
+                              const OverlayOptions& options) {
+  Canvas canvas = Canvas::FromTensor(window.rgb[t]);
+  const int w = canvas.width(), h = canvas.height();
+  const float scale = std::max(1.0f, std::min(w, h) / 240.0f);
+
+  // Skeleton: limbs first, joints on top.
+  for (const auto& [a, b] : joints.skeleton) {
+    if (a >= static_cast<int>(pose.joints.size()) ||
+        b >= static_cast<int>(pose.joints.size())) {
+      continue;
+    }
+    const JointEstimate& ja = pose.joints[a];
+    const JointEstimate& jb = pose.joints[b];
+    const float alpha =
+        std::min(ja.confidence, jb.confidence) >= options.min_confidence ? 0.9f
+                                                                         : 0.35f;
+    const std::string& name_a = joints.joint_names[a];
+    const std::string& name_b = joints.joint_names[b];
+    Rgb color = SideColor(name_b);
+    if (SideColor(name_a).r == kCentre.r && SideColor(name_b).r == kCentre.r) {
+      color = kCentre;
+    }
+    canvas.DrawLine(ja.x, ja.y, jb.x, jb.y, 2.5f * scale, color, alpha);
+  }
+  for (size_t j = 0; j < pose.joints.size(); ++j) {
+    const JointEstimate& je = pose.joints[j];
+    const float alpha = je.confidence >= options.min_confidence ? 1.0f : 0.4f;
+    canvas.FillDisc(je.x, je.y, 3.0f * scale, Rgb{255, 255, 255}, alpha);
+    canvas.FillDisc(je.x, je.y, 2.0f * scale, SideColor(joints.joint_names[j]),
+                    alpha);
+  }
+
+  const int text_scale = std::max(1, static_cast<int>(scale));
+  std::string caption =
+      absl::StrFormat("#%d %c", pose.frame_index, FrameTypeChar(pose.type));
+  canvas.FillRect(0, 0, Canvas::TextWidth(caption, text_scale) + 6,
+                  Canvas::TextHeight(text_scale) + 4, Rgb{0, 0, 0}, 0.55f);
+  canvas.DrawText(3, 3, caption, text_scale, Rgb{255, 255, 255});
+  if (pose.features_extracted) {
+    const int border = std::max(3, static_cast<int>(2 * scale));
+    canvas.DrawRect(0, 0, w, h, border, kCoral);
+    const std::string tag = "FEATURES";
+    const int tw = Canvas::TextWidth(tag, text_scale);
+    canvas.FillRect(w - tw - 8 - border, border, tw + 6,
+                    Canvas::TextHeight(text_scale) + 4, kCoral);
+    canvas.DrawText(w - tw - 5 - border, border + 3, tag, text_scale,
+                    Rgb{0, 0, 0});
+  }
+  at::Tensor frame = canvas.ToTensor();
+  if (!options.panels) return frame;
+
+  at::Tensor motion_panel, residual_panel;
+  if (window.motion.defined() && window.intra.defined()) {
+    motion_panel = MotionToColor(window.motion[t], window.intra[t], 0.0f);
+  } else {
+    motion_panel = at::zeros_like(frame);
+  }
+  if (window.residual.defined()) {
+    residual_panel = ResidualToImage(window.residual[t], options.residual_gain);
+  } else {
+    residual_panel = at::zeros_like(frame);
+  }
+  return HStack({frame, motion_panel, residual_panel}, kPanelGap);
+}
+
+absl::StatusOr<std::unique_ptr<OverlayVideo>> OverlayVideo::Open(
+    const std::string& path, int64_t width, int64_t height, double frame_rate,
+    const OverlayOptions& options) {
+  const int out_w = EvenUp(PanelWidth(width, options.panels));
+  const int out_h = EvenUp(static_cast<int>(height));
+  VideoWriterOptions writer_options;
+  writer_options.codec = "libx264";
+  writer_options.qscale = 0;
+  writer_options.gop_size = 250;
+  writer_options.codec_options = {{"preset", "veryfast"}, {"crf", "20"}};
+  // A plausible rate keeps players happy when the stream has none.
+  const double fps = frame_rate > 0 ? frame_rate : 25.0;
+  writer_options.frame_rate_num = static_cast<int>(std::lround(fps * 1000));
+  writer_options.frame_rate_den = 1000;
+  absl::StatusOr<std::unique_ptr<VideoWriter>> writer =
+      VideoWriter::Open(path, out_w, out_h, writer_options);
+  if (!writer.ok()) {
+    return absl::Status(writer.status().code(),
+                        absl::StrCat("--overlay: ", writer.status().message()));
+  }
+  return std::unique_ptr<OverlayVideo>(
+      new OverlayVideo(*std::move(writer), out_w, out_h, options));
+}
+
+absl::Status OverlayVideo::Add(const GopWindow& window, int64_t t,
+                               const FramePose& pose, const JointSet& joints) {
+  at::Tensor picture = RenderOverlayFrame(window, t, pose, joints, options_);
+  const int64_t ph = picture.size(1), pw = picture.size(2);
+  if (ph != height_ || pw != width_) {
+    // Odd source sizes: pad one black row / column to the encoder's size.
+    at::Tensor padded = at::zeros({3, height_, width_}, at::kByte);
+    padded.narrow(1, 0, std::min<int64_t>(ph, height_))
+        .narrow(2, 0, std::min<int64_t>(pw, width_))
+        .copy_(picture.narrow(1, 0, std::min<int64_t>(ph, height_))
+                   .narrow(2, 0, std::min<int64_t>(pw, width_)));
+    picture = padded;
+  }
+  return writer_->WriteFrame(picture);
+}
+
+absl::Status OverlayVideo::Close() { return writer_->Close(); }
+
+}  // namespace mapn

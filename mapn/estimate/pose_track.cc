@@ -1,0 +1,196 @@
+#include "mapn/estimate/pose_track.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "mapn/core/atomic_file.h"
+#include "nlohmann/json.hpp"
+
+namespace mapn {
+namespace {
+
+nlohmann::json Xywh(const Box& b) {
+  return {b.x1, b.y1, b.width(), b.height()};
+}
+
+// JSON has no NaN: unknown timestamps are null.
+nlohmann::json Number(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json Timing(const RunTiming& t, int64_t frames) {
+  return {{"model_seconds", t.model_seconds},
+          {"total_seconds", t.total_seconds},
+          {"model_fps", t.model_seconds > 0 ? frames / t.model_seconds : 0.0},
+          {"total_fps", t.total_seconds > 0 ? frames / t.total_seconds : 0.0}};
+}
+
+}  // namespace
+
+std::optional<double> PoseTrackSummary::speedup() const {
+  if (!baseline_timing || timing.model_seconds <= 0) return std::nullopt;
+  return baseline_timing->model_seconds / timing.model_seconds;
+}
+
+std::string PoseTrackJson(const PoseTrack& track) {
+  const JointSet& js = track.joint_set;
+  nlohmann::json skeleton = nlohmann::json::array();
+  for (const auto& [a, b] : js.skeleton) skeleton.push_back({a + 1, b + 1});
+
+  nlohmann::json info = {
+      {"tool", "mapn estimate"},
+      {"format_version", 1},
+      {"video", track.video_path},
+      {"codec", track.stream.codec},
+      {"width", track.stream.width},
+      {"height", track.stream.height},
+      {"frame_rate", track.stream.frame_rate},
+      {"transcoded", track.transcoded},
+      {"checkpoint", track.checkpoint},
+      {"model", track.model_type},
+      {"boxes", track.boxes},
+      {"causal", track.causal},
+  };
+  const nlohmann::json config =
+      nlohmann::json::parse(track.model_config_json, nullptr, false);
+  info["model_config"] = config.is_discarded() ? nlohmann::json(nullptr) : config;
+
+  nlohmann::json frames = nlohmann::json::array();
+  for (const FramePose& f : track.frames) {
+    nlohmann::json keypoints = nlohmann::json::array();
+    double score = 0;
+    for (const JointEstimate& j : f.joints) {
+      keypoints.push_back(j.x);
+      keypoints.push_back(j.y);
+      keypoints.push_back(j.confidence);
+      score += j.confidence;
+    }
+    if (!f.joints.empty()) score /= static_cast<double>(f.joints.size());
+    frames.push_back({
+        {"frame_index", f.frame_index},
+        {"timestamp", Number(f.timestamp_s)},
+        {"frame_type", std::string(1, FrameTypeChar(f.type))},
+        {"window", f.window},
+        {"features_extracted", f.features_extracted},
+        {"macs", f.macs.true_macs},
+        {"macs_hrnet_convention", f.macs.hrnet_macs},
+        {"crop_box", Xywh(f.crop_box)},
+        {"annotations",
+         nlohmann::json::array({{{"category_id", 1},
+                                 {"bbox", Xywh(f.person_box)},
+                                 {"keypoints", keypoints},
+                                 {"num_keypoints", f.joints.size()},
+                                 {"score", score}}})},
+    });
+  }
+
+  const PoseTrackSummary& s = track.summary;
+  nlohmann::json summary = {
+      {"frames", s.frames},
+      {"keyframes", s.keyframes},
+      {"keyframe_fraction", s.keyframe_fraction()},
+      {"macs_per_frame", s.macs_per_frame.true_macs},
+      {"macs_per_frame_hrnet_convention", s.macs_per_frame.hrnet_macs},
+      {"baseline_macs_per_frame", s.baseline_macs_per_frame.true_macs},
+      {"baseline_macs_per_frame_hrnet_convention",
+       s.baseline_macs_per_frame.hrnet_macs},
+      {"macs_ratio", s.macs_ratio()},
+      {"timing", Timing(s.timing, s.frames)},
+  };
+  if (s.baseline_timing) {
+    summary["baseline_timing"] = Timing(*s.baseline_timing, s.frames);
+    summary["speedup"] = s.speedup().value_or(0);
+  }
+  if (s.pck) summary["pck"] = *s.pck;
+
+  nlohmann::json doc = {
+      {"info", info},
+      {"categories",
+       nlohmann::json::array({{{"id", 1},
+                               {"name", "person"},
+                               {"joint_set", js.name},
+                               {"keypoints", js.joint_names},
+                               {"skeleton", skeleton}}})},
+      {"frames", frames},
+      {"summary", summary},
+  };
+  return doc.dump(1) + "\n";
+}
+
+std::string PoseTrackCsv(const PoseTrack& track) {
+  std::string out =
+      "frame_index,timestamp,frame_type,window,features_extracted,macs,"
+      "macs_hrnet_convention,bbox_x,bbox_y,bbox_w,bbox_h";
+  for (const std::string& name : track.joint_set.joint_names) {
+    absl::StrAppend(&out, ",", name, "_x,", name, "_y,", name, "_conf");
+  }
+  out += "\n";
+  for (const FramePose& f : track.frames) {
+    absl::StrAppend(
+        &out, f.frame_index, ",",
+        std::isfinite(f.timestamp_s) ? absl::StrFormat("%.6f", f.timestamp_s)
+                                     : std::string(),
+        ",", std::string(1, FrameTypeChar(f.type)), ",", f.window, ",",
+        f.features_extracted ? 1 : 0, ",",
+        absl::StrFormat("%.0f,%.0f", f.macs.true_macs, f.macs.hrnet_macs),
+        absl::StrFormat(",%.2f,%.2f,%.2f,%.2f", f.person_box.x1,
+                        f.person_box.y1, f.person_box.width(),
+                        f.person_box.height()));
+    for (const JointEstimate& j : f.joints) {
+      absl::StrAppend(&out,
+                      absl::StrFormat(",%.2f,%.2f,%.4f", j.x, j.y, j.confidence));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+absl::Status WritePoseTrackJson(const PoseTrack& track,
+                                const std::string& path) {
+  return WriteFileAtomically(path, PoseTrackJson(track));
+}
+
+absl::Status WritePoseTrackCsv(const PoseTrack& track,
+                               const std::string& path) {
+  return WriteFileAtomically(path, PoseTrackCsv(track));
+}
+
+std::string FormatSummary(const PoseTrack& track) {
+  const PoseTrackSummary& s = track.summary;
+  std::string out = absl::StrFormat(
+      "frames: %d, keyframes: %d (%.1f %%)\n", s.frames, s.keyframes,
+      100.0 * s.keyframe_fraction());
+  absl::StrAppend(
+      &out,
+      absl::StrFormat("MACs per frame: %.4f G vs %.4f G for the per-frame "
+                      "Simple Baseline (%.2fx; HRNet convention %.4f vs "
+                      "%.4f GFLOPs)\n",
+                      s.macs_per_frame.true_macs / model::kGiga2,
+                      s.baseline_macs_per_frame.true_macs / model::kGiga2,
+                      s.macs_ratio(), s.macs_per_frame.hrnet_macs / model::kGiga2,
+                      s.baseline_macs_per_frame.hrnet_macs / model::kGiga2));
+  absl::StrAppend(
+      &out, absl::StrFormat("time: %.2f s model, %.2f s in all (%.1f frames/s "
+                            "end to end)\n",
+                            s.timing.model_seconds, s.timing.total_seconds,
+                            s.timing.total_seconds > 0
+                                ? s.frames / s.timing.total_seconds
+                                : 0.0));
+  if (s.baseline_timing) {
+    absl::StrAppend(
+        &out,
+        absl::StrFormat("per-frame baseline, same run: %.2f s model time; "
+                        "measured speed-up %.2fx\n",
+                        s.baseline_timing->model_seconds,
+                        s.speedup().value_or(0)));
+  }
+  if (s.pck) {
+    absl::StrAppend(&out, s.pck_table);
+    absl::StrAppend(&out, absl::StrFormat("PCK@0.2 against ground truth: %.1f\n",
+                                          *s.pck));
+  }
+  return out;
+}
+
+}  // namespace mapn

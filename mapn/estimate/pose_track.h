@@ -1,0 +1,109 @@
+// File: pose_track.h
+//
+// What `mapn estimate` produces for a video: one pose per frame with what
+// the compressed-domain shortcut did for that frame (whether features were
+// extracted, the multiply-adds executed), and a summary; plus the writers
+// of its JSON and CSV files. The JSON follows COCO's keypoint conventions
+// where they fit (a person category with keypoint names and a 1-based
+// skeleton; per person `keypoints` as a flat [x1, y1, c1, x2, ...] list with
+// c the heatmap confidence, as COCO results carry a score there; `bbox` as
+// [x, y, w, h]); docs/user-guide.md documents every field.
+//
+// Example:
+//
+//   PoseTrack track = ...;  // from EstimatePoses()
+//   MAPN_RETURN_IF_ERROR(WritePoseTrackJson(track, "poses.json"));
+//   MAPN_RETURN_IF_ERROR(WritePoseTrackCsv(track, "poses.csv"));
+#ifndef MAPN_ESTIMATE_POSE_TRACK_H_
+#define MAPN_ESTIMATE_POSE_TRACK_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "mapn/data/joint_set.h"
+#include "mapn/model/flops.h"
+#include "mapn/video/gop.h"
+
+namespace mapn {
+
+struct JointEstimate {
+  float x = 0;           // image pixels, pixel centres at integers
+  float y = 0;
+  float confidence = 0;  // heatmap maximum (about 1 at a confident peak)
+};
+
+struct FramePose {
+  int64_t frame_index = 0;
+  double timestamp_s = 0;
+  FrameType type = FrameType::kP;
+  int64_t window = 0;
+  bool features_extracted = false;
+  model::MacCount macs;    // executed for this frame
+  Box crop_box;            // the region the model saw (its window's box)
+  Box person_box;          // the box given for this frame
+  std::vector<JointEstimate> joints;
+};
+
+// Wall-clock figures of one run of a model over the video.
+struct RunTiming {
+  double model_seconds = 0;  // inference only (decoding and I/O excluded)
+  double total_seconds = 0;  // the whole run: decoding, cropping, model
+};
+
+struct PoseTrackSummary {
+  int64_t frames = 0;
+  int64_t keyframes = 0;  // frames whose features were extracted
+  model::MacCount macs_per_frame;
+  // The per-frame Simple Baseline of the same encoder and head.
+  model::MacCount baseline_macs_per_frame;
+  RunTiming timing;
+  // With --compare-baseline: the baseline run over the same windows.
+  std::optional<RunTiming> baseline_timing;
+  // With --ground_truth: PCK@0.2 of these poses (mean over joints, %).
+  std::optional<double> pck;
+  std::string pck_table;
+
+  double keyframe_fraction() const {
+    return frames > 0 ? static_cast<double>(keyframes) / frames : 0;
+  }
+  double macs_ratio() const {
+    return baseline_macs_per_frame.true_macs > 0
+               ? macs_per_frame.true_macs / baseline_macs_per_frame.true_macs
+               : 0;
+  }
+  // Baseline model time over this model's time, when measured.
+  std::optional<double> speedup() const;
+};
+
+struct PoseTrack {
+  // Input and model description, written into the JSON's "info".
+  std::string video_path;
+  StreamInfo stream;
+  bool transcoded = false;   // the reader needed `mapn transcode` first
+  std::string checkpoint;
+  std::string model_type;    // the composition's type name
+  std::string model_config_json;
+  std::string boxes;         // where the boxes came from
+  bool causal = false;
+  JointSet joint_set;
+
+  std::vector<FramePose> frames;
+  PoseTrackSummary summary;
+};
+
+std::string PoseTrackJson(const PoseTrack& track);
+std::string PoseTrackCsv(const PoseTrack& track);
+// Both written atomically: a failure leaves no partial file.
+absl::Status WritePoseTrackJson(const PoseTrack& track,
+                                const std::string& path);
+absl::Status WritePoseTrackCsv(const PoseTrack& track, const std::string& path);
+
+// The closing lines `mapn estimate` prints.
+std::string FormatSummary(const PoseTrack& track);
+
+}  // namespace mapn
+
+#endif  // MAPN_ESTIMATE_POSE_TRACK_H_
