@@ -67,6 +67,14 @@ int RunSynth(const std::vector<std::string>& args) {
     return UsageError(self, absl::StrCat("--layout must be penn_action or "
                                          "jhmdb, not '", layout, "'"));
   }
+  for (const auto& [flag, value] :
+       {std::pair<const char*, int>{"--width", options.width},
+        {"--height", options.height}}) {
+    if (value % 2 != 0 || value < 32 || value > 4096) {
+      return UsageError(self, absl::StrCat(flag, " must be even and within "
+                                           "32..4096, not ", value));
+    }
+  }
   if (absl::GetFlag(FLAGS_synth_seed) < 0) {
     return UsageError(self, "--seed must be >= 0");
   }

@@ -301,7 +301,7 @@ absl::StatusOr<std::unique_ptr<FfmpegDecoder>> FfmpegDecoder::OpenImpl(
   }
   if (options.require_reader_format &&
       (par->width % 2 != 0 || par->height % 2 != 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return absl::UnimplementedError(absl::StrCat(
         "'", name, "' has odd dimensions ", par->width, "x", par->height,
         "; the reader needs even ones (4:2:0 chroma): ", TranscodeHint(name),
         ", which crops the last column or row"));

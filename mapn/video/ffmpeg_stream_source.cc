@@ -180,7 +180,7 @@ absl::StatusOr<std::optional<GopWindow>> FfmpegStreamSource::Next() {
     DecodedFrame& f = s.frame;
     ++s.stats.frames_decoded;
     if (f.type == FrameType::kB) {
-      return absl::FailedPreconditionError(absl::StrCat(
+      return absl::UnimplementedError(absl::StrCat(
           "'", name, "': frame ", f.index,
           " is a B-frame; the reader needs streams of I- and P-frames only: ",
           TranscodeHint(name)));

@@ -1,0 +1,311 @@
+// The mapn subcommands end to end, run in-process through RunMain: `synth`
+// writes a dataset that `train` trains every stage of a tiny MAPN on;
+// `eval` evaluates the model and its training state; `estimate` runs it on a
+// clip (and on one the reader refuses, which it transcodes first), writing
+// JSON, CSV and an overlay; every bad flag or input is refused with a
+// message that names it and no partial output file.
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "absl/flags/reflection.h"
+#include "gtest/gtest.h"
+#include "mapn/cli/subcommand.h"
+#include "mapn/core/atomic_file.h"
+#include "mapn/train/test_data.h"
+#include "mapn/video/test_clips.h"
+#include "nlohmann/json.hpp"
+
+namespace mapn::cli {
+extern const Subcommand kEstimateCommand;
+extern const Subcommand kSynthCommand;
+extern const Subcommand kTrainCommand;
+extern const Subcommand kEvalCommand;
+
+namespace {
+
+using mapn::testing::TestPath;
+
+struct Outcome {
+  int code;
+  std::string out, err;
+};
+
+Outcome Mapn(std::vector<std::string> args) {
+  absl::FlagSaver restore_flags;
+  args.insert(args.begin(), "mapn");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  const int code = RunMain({kEstimateCommand, kSynthCommand, kTrainCommand,
+                            kEvalCommand},
+                           static_cast<int>(argv.size()), argv.data());
+  Outcome r{code, ::testing::internal::GetCapturedStdout(),
+            ::testing::internal::GetCapturedStderr()};
+  return r;
+}
+
+bool Has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+const std::string& Data() {
+  static const std::string root = [] {
+    const std::string dir = TestPath("cli_synth");
+    EXPECT_TRUE(train::testing::MakeTinySynthPose(dir, 2).ok());
+    return dir;
+  }();
+  return root;
+}
+
+std::vector<std::string> TinyTrain(const std::string& out) {
+  return {"train",
+          "--data_root=" + Data(),
+          "--subset=all",
+          "--model=mapn",
+          "--stage=all",
+          "--epochs=1",
+          "--max_steps=1",
+          "--input_size=64",
+          "--backbone_width=8",
+          "--head_channels=16",
+          "--windows_per_step=2",
+          "--out=" + out};
+}
+
+TEST(CliTest, TrainsEveryStageThenEvaluates) {
+  const std::string model = TestPath("cli_mapn.ckpt");
+  const Outcome trained = Mapn(TinyTrain(model));
+  ASSERT_EQ(trained.code, kExitOk) << trained.err;
+  for (const char* stage : {"stage 1 (single frame)", "stage 2 (propagation)",
+                            "stage 3 (gate)", "stage 4 (joint)"}) {
+    EXPECT_TRUE(Has(trained.err, stage)) << trained.err;
+  }
+  EXPECT_TRUE(Has(trained.err, "ETA")) << trained.err;
+
+  const std::string csv = TestPath("cli.csv"), json = TestPath("cli.json");
+  const Outcome evaluated =
+      Mapn({"eval", "--checkpoint=" + model, "--data_root=" + Data(),
+            "--subset=all", "--label=tiny", "--csv=" + csv,
+            "--json=" + json});
+  ASSERT_EQ(evaluated.code, kExitOk) << evaluated.err;
+  EXPECT_TRUE(Has(evaluated.out, "Keyframe")) << evaluated.out;
+  EXPECT_TRUE(Has(evaluated.out, "tiny")) << evaluated.out;
+  EXPECT_TRUE(Has(ReadFile(csv).value(), "tiny,"));
+  const nlohmann::json results = nlohmann::json::parse(ReadFile(json).value());
+  EXPECT_EQ(results["rows"][0]["model_type"],
+            "Pipeline<SimpleBaselineEncoder, MotionWarpConvLstm, ResidualGate, "
+            "DeconvHead>");
+  EXPECT_GT(results["rows"][0]["frames"].get<int>(), 40);
+
+  // The training state evaluates to the same numbers as the model file.
+  const Outcome from_state =
+      Mapn({"eval", "--checkpoint=" + model + ".state", "--data_root=" + Data(),
+            "--subset=all", "--label=tiny"});
+  ASSERT_EQ(from_state.code, kExitOk) << from_state.err;
+  // The label, the PCK columns and the frame count (not the timings).
+  const auto pck_line = [](const std::string& table) {
+    return table.substr(table.find("\ntiny"), 60);
+  };
+  EXPECT_EQ(pck_line(from_state.out), pck_line(evaluated.out));
+
+  // Resuming a finished run trains nothing more and writes the same model.
+  std::vector<std::string> again = TinyTrain(TestPath("cli_mapn_again.ckpt"));
+  ASSERT_EQ(Mapn(again).code, kExitOk);
+  again.push_back("--resume");
+  const Outcome resumed = Mapn(again);
+  ASSERT_EQ(resumed.code, kExitOk) << resumed.err;
+  EXPECT_TRUE(Has(resumed.err, "resuming stage 4")) << resumed.err;
+}
+
+TEST(CliTest, BadFlagsAreUsageErrorsNamingThem) {
+  std::vector<std::string> args = TinyTrain(TestPath("bad.ckpt"));
+  args.push_back("--model=mapnn");
+  Outcome r = Mapn(args);
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "mapnn") && Has(r.err, "simple_baseline")) << r.err;
+
+  args = TinyTrain(TestPath("bad.ckpt"));
+  args.push_back("--epochs=1,2");
+  r = Mapn(args);
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "--epochs")) << r.err;
+
+  args = TinyTrain(TestPath("bad.ckpt"));
+  args.push_back("--stage=3");
+  args.push_back("--model=iframe_warp");
+  r = Mapn(args);
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "training-free")) << r.err;
+
+  args = TinyTrain(TestPath("bad.ckpt"));
+  args.push_back("--input_size=100");
+  r = Mapn(args);
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "input_size")) << r.err;
+
+  r = Mapn({"train", "--data_root=" + Data()});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "--out")) << r.err;
+  r = Mapn({"train", "--data_root=" + Data(), "--out=x", "--dataset=coco"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "coco")) << r.err;
+
+  r = Mapn({"eval", "--data_root=" + Data()});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "--checkpoint")) << r.err;
+  r = Mapn({"eval", "--checkpoint=" + TestPath("missing.ckpt"),
+            "--data_root=" + Data()});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "missing.ckpt")) << r.err;
+
+  const Outcome help = Mapn({"eval", "--help"});
+  EXPECT_TRUE(Has(help.out, "--csv") && Has(help.out, "--json"));
+  EXPECT_FALSE(Has(help.out, "--epochs"));
+}
+
+bool Exists(const std::string& path) { return ReadFile(path).ok(); }
+
+TEST(CliTest, SynthWritesALoadableDatasetAndRejectsBadKnobs) {
+  const std::string root = TestPath("cli_synth_out");
+  const Outcome made = Mapn({"synth", root, "--num_clips=2", "--width=96",
+                             "--height=64", "--min_frames=14",
+                             "--max_frames=14", "--seed=5"});
+  ASSERT_EQ(made.code, kExitOk) << made.err;
+  EXPECT_TRUE(Exists(root + "/labels/0001.mat"));
+  EXPECT_TRUE(Exists(root + "/mpeg4_gop12/0002.mp4"));
+  Outcome bad = Mapn({"synth", root, "--width=97"});
+  EXPECT_EQ(bad.code, kExitUsage);
+  EXPECT_TRUE(Has(bad.err, "width")) << bad.err;
+  bad = Mapn({"synth", root, "--layout=coco"});
+  EXPECT_EQ(bad.code, kExitUsage);
+  EXPECT_TRUE(Has(bad.err, "--layout")) << bad.err;
+}
+
+// A tiny trained model and a clip with labels, shared by the estimate tests.
+struct EstimateFixture {
+  std::string model;
+  std::string video;
+  std::string labels;
+};
+
+const EstimateFixture& Fixture() {
+  static const EstimateFixture fixture = [] {
+    EstimateFixture f;
+    f.model = TestPath("estimate_mapn.ckpt");
+    const Outcome trained = Mapn(TinyTrain(f.model));
+    EXPECT_EQ(trained.code, kExitOk) << trained.err;
+    f.video = Data() + "/mpeg4_gop12/0001.mp4";
+    f.labels = Data() + "/labels/0001.mat";
+    return f;
+  }();
+  return fixture;
+}
+
+TEST(CliTest, EstimateWritesPosesCsvAndOverlayAndComparesTheBaseline) {
+  const EstimateFixture& f = Fixture();
+  const std::string json = TestPath("poses.json"), csv = TestPath("poses.csv"),
+                    overlay = TestPath("overlay.mp4");
+  const Outcome r = Mapn({"estimate", f.video, "--checkpoint=" + f.model,
+                          "--out=" + json, "--csv=" + csv,
+                          "--overlay=" + overlay, "--panels",
+                          "--boxes=" + f.labels, "--ground-truth=" + f.labels,
+                          "--compare-baseline", "--progress=never"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Has(r.out, "keyframes:")) << r.out;
+  EXPECT_TRUE(Has(r.out, "measured speed-up")) << r.out;
+  EXPECT_TRUE(Has(r.out, "PCK@0.2 against ground truth")) << r.out;
+  const nlohmann::json doc = nlohmann::json::parse(ReadFile(json).value());
+  const int frames = doc["summary"]["frames"].get<int>();
+  EXPECT_GE(frames, 24);
+  EXPECT_EQ(doc["frames"].size(), static_cast<size_t>(frames));
+  EXPECT_EQ(doc["frames"][0]["features_extracted"], true);
+  EXPECT_EQ(doc["info"]["transcoded"], false);
+  EXPECT_TRUE(doc["summary"].contains("speedup"));
+  EXPECT_TRUE(doc["summary"].contains("pck"));
+  EXPECT_TRUE(Exists(overlay));
+  EXPECT_TRUE(Has(ReadFile(csv).value(), "head_x"));
+}
+
+TEST(CliTest, EstimateTranscodesAVideoTheReaderRefuses) {
+  const EstimateFixture& f = Fixture();
+  // H.264 with B-frames: the reader refuses it, estimate re-encodes it.
+  at::Tensor frames = at::randint(0, 255, {14, 3, 64, 96}, at::kByte);
+  const std::string refused = TestPath("bframes.mp4");
+  ASSERT_TRUE(mapn::testing::WriteClip(refused, frames,
+                                       mapn::testing::H264Options(12, 2))
+                  .ok());
+  const std::string json = TestPath("bframes.poses.json");
+  Outcome r = Mapn({"estimate", refused, "--checkpoint=" + f.model,
+                    "--out=" + json, "--progress=never"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Has(r.err, "transcoding")) << r.err;
+  const nlohmann::json doc = nlohmann::json::parse(ReadFile(json).value());
+  EXPECT_EQ(doc["info"]["transcoded"], true);
+  EXPECT_EQ(doc["summary"]["frames"], 14);
+
+  // Refusing instead when asked.
+  r = Mapn({"estimate", refused, "--checkpoint=" + f.model,
+            "--out=" + TestPath("refused.json"), "--noauto-transcode"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "mapn transcode")) << r.err;
+  EXPECT_FALSE(Exists(TestPath("refused.json")));
+}
+
+TEST(CliTest, EstimateRefusesBadInputWithoutPartialFiles) {
+  const EstimateFixture& f = Fixture();
+  const std::string out = TestPath("never.json");
+  const auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"estimate", f.video,
+                                     "--checkpoint=" + f.model, "--out=" + out};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Mapn(args);
+  };
+  Outcome r = run({"--box=1,2,3"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "--box")) << r.err;
+  r = run({"--box=5000,10,20,20"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "outside")) << r.err;
+  r = run({"--box=1,1,10,10", "--boxes=" + f.labels});
+  EXPECT_EQ(r.code, kExitUsage);
+  r = run({"--progress=sometimes"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "--progress")) << r.err;
+  r = run({"--panels"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "--overlay")) << r.err;
+  r = run({"--csv=" + TestPath("no/such/dir/x.csv")});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "no/such/dir")) << r.err;
+  r = run({"--causal"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "causal")) << r.err;
+  EXPECT_FALSE(Exists(out));
+
+  r = Mapn({"estimate", TestPath("missing.mp4"), "--checkpoint=" + f.model,
+            "--out=" + out});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "missing.mp4")) << r.err;
+  r = Mapn({"estimate", f.video, "--checkpoint=" + f.labels, "--out=" + out});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "0001.mat")) << r.err;
+  // A checkpoint for another joint set cannot be used with --ground_truth
+  // of this one; a garbage checkpoint is named.
+  ASSERT_TRUE(WriteFileAtomically(TestPath("garbage.ckpt"), "not a model").ok());
+  r = Mapn({"estimate", f.video, "--checkpoint=" + TestPath("garbage.ckpt"),
+            "--out=" + out});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "garbage.ckpt")) << r.err;
+  EXPECT_FALSE(Exists(out));
+
+  const Outcome help = Mapn({"estimate", "--help"});
+  EXPECT_EQ(help.code, kExitOk);
+  EXPECT_TRUE(Has(help.out, "--compare_baseline") && Has(help.out, "--out"));
+  EXPECT_FALSE(Has(help.out, "estimate_out"));
+}
+
+}  // namespace
+}  // namespace mapn::cli
