@@ -13,97 +13,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "mapn/core/atomic_file.h"
+#include "mapn/model/pipeline_support.h"
 
 namespace mapn::model {
 namespace {
 
 constexpr char kFormat[] = "mapn-checkpoint";
 constexpr int64_t kVersion = 1;
-
-std::string Shape(const at::Tensor& t) {
-  std::string out = "[";
-  for (int64_t d = 0; d < t.dim(); ++d) {
-    absl::StrAppend(&out, d > 0 ? ", " : "", t.size(d));
-  }
-  return out + "]";
-}
-
-// Up to five names, then "and N more".
-std::string Names(const std::vector<std::string>& names) {
-  std::vector<std::string> shown(
-      names.begin(), names.begin() + std::min<size_t>(5, names.size()));
-  std::string out = absl::StrJoin(shown, ", ");
-  if (names.size() > shown.size()) {
-    absl::StrAppend(&out, " and ", names.size() - shown.size(), " more");
-  }
-  return out;
-}
-
-// Checks that `source` covers the tensors of `module` with equal shapes
-// (names for which `may_be_absent` holds may be missing; names of `source`
-// for which `may_be_extra` holds may be unused), then copies. Nothing is
-// changed on error.
-template <typename AbsentFn, typename ExtraFn>
-absl::Status AssignTensors(torch::nn::Module& module,
-                           const std::vector<NamedTensor>& source,
-                           const std::string& what, AbsentFn may_be_absent,
-                           ExtraFn may_be_extra,
-                           std::vector<std::string>* skipped, int64_t* loaded) {
-  std::map<std::string, const at::Tensor*> by_name;
-  for (const auto& [name, tensor] : source) {
-    if (!by_name.emplace(name, &tensor).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, " holds tensor '", name, "' twice"));
-    }
-  }
-  const std::vector<NamedTensor> targets = ModuleTensors(module);
-  std::vector<std::string> missing;
-  std::vector<std::pair<at::Tensor, const at::Tensor*>> copies;
-  std::map<std::string, bool> used;
-  for (const auto& [name, target] : targets) {
-    const auto it = by_name.find(name);
-    if (it == by_name.end()) {
-      if (may_be_absent(name)) {
-        if (skipped) skipped->push_back(name);
-      } else {
-        missing.push_back(absl::StrCat(name, " ", Shape(target)));
-      }
-      continue;
-    }
-    used[name] = true;
-    if (it->second->sizes() != target.sizes()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, ": tensor '", name, "' has shape ", Shape(*it->second),
-          " but the model's is ", Shape(target)));
-    }
-    copies.emplace_back(target, it->second);
-  }
-  if (!missing.empty()) {
-    return absl::NotFoundError(
-        absl::StrCat(what, " lacks ", missing.size(),
-                     " tensor(s) of the model: ", Names(missing)));
-  }
-  std::vector<std::string> unexpected;
-  for (const auto& [name, tensor] : source) {
-    if (used.count(name)) continue;
-    if (may_be_extra(name)) {
-      if (skipped) skipped->push_back(name);
-    } else {
-      unexpected.push_back(absl::StrCat(name, " ", Shape(tensor)));
-    }
-  }
-  if (!unexpected.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " has ", unexpected.size(),
-                     " tensor(s) the model does not: ", Names(unexpected)));
-  }
-  const at::NoGradGuard no_grad;
-  for (auto& [target, value] : copies) {
-    target.copy_(value->to(target.device(), target.scalar_type()));
-  }
-  if (loaded) *loaded = static_cast<int64_t>(copies.size());
-  return absl::OkStatus();
-}
 
 }  // namespace
 
@@ -116,6 +32,76 @@ std::vector<NamedTensor> ModuleTensors(const torch::nn::Module& module) {
     out.emplace_back(item.key(), item.value());
   }
   return out;
+}
+
+std::string NameList(const std::vector<std::string>& names) {
+  constexpr size_t kShown = 5;
+  std::vector<std::string> shown(
+      names.begin(), names.begin() + std::min(kShown, names.size()));
+  std::string out = absl::StrJoin(shown, ", ");
+  if (names.size() > shown.size()) {
+    absl::StrAppend(&out, " and ", names.size() - shown.size(), " more");
+  }
+  return out;
+}
+
+absl::StatusOr<AssignReport> AssignTensors(
+    torch::nn::Module& module, const std::vector<NamedTensor>& source,
+    const std::string& what, const TensorMatching& matching) {
+  std::map<std::string, const at::Tensor*> by_name;
+  for (const auto& [name, tensor] : source) {
+    if (!by_name.emplace(name, &tensor).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " holds tensor '", name, "' twice"));
+    }
+  }
+  AssignReport report;
+  std::vector<std::string> missing;
+  std::vector<std::pair<at::Tensor, const at::Tensor*>> copies;
+  std::map<std::string, bool> used;
+  for (const auto& [name, target] : ModuleTensors(module)) {
+    const auto it = by_name.find(name);
+    if (it == by_name.end()) {
+      if (matching.may_be_absent && matching.may_be_absent(name)) {
+        report.absent.push_back(name);
+      } else {
+        missing.push_back(absl::StrCat(name, " ", ShapeString(target)));
+      }
+      continue;
+    }
+    used[name] = true;
+    if (it->second->sizes() != target.sizes()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": tensor '", name, "' has shape ", ShapeString(*it->second),
+          " but the model's is ", ShapeString(target), matching.mismatch_hint));
+    }
+    copies.emplace_back(target, it->second);
+  }
+  if (!missing.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat(what, " lacks ", missing.size(),
+                     " tensor(s) of the model: ", NameList(missing)));
+  }
+  std::vector<std::string> unexpected;
+  for (const auto& [name, tensor] : source) {
+    if (used.count(name)) continue;
+    if (matching.may_be_extra && matching.may_be_extra(name)) {
+      report.extra.push_back(name);
+    } else {
+      unexpected.push_back(absl::StrCat(name, " ", ShapeString(tensor)));
+    }
+  }
+  if (!unexpected.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " has ", unexpected.size(),
+                     " tensor(s) the model does not: ", NameList(unexpected)));
+  }
+  const at::NoGradGuard no_grad;
+  for (auto& [target, value] : copies) {
+    target.copy_(value->to(target.device(), target.scalar_type()));
+  }
+  report.loaded = static_cast<int64_t>(copies.size());
+  return report;
 }
 
 absl::Status WriteCheckpoint(const std::string& path,
@@ -218,24 +204,31 @@ absl::Status LoadCheckpoint(const std::string& path, torch::nn::Module& module,
     return absl::FailedPreconditionError(absl::StrCat(
         "checkpoint '", path, "' does not fit the model: ", same.message()));
   }
-  return AssignTensors(
-      module, contents.tensors, absl::StrCat("checkpoint '", path, "'"),
-      [](const std::string&) { return false; },
-      [](const std::string&) { return false; }, nullptr, nullptr);
+  return AssignTensors(module, contents.tensors,
+                       absl::StrCat("checkpoint '", path, "'"))
+      .status();
 }
 
 absl::StatusOr<ImportReport> ImportTorchvisionResNet(
     const std::string& path, torch::nn::Module& encoder) {
   MAPN_ASSIGN_OR_RETURN(std::vector<NamedTensor> tensors,
                         ReadStateDictFile(path));
+  TensorMatching matching;
+  matching.may_be_absent = [](const std::string& name) {
+    return absl::EndsWith(name, "num_batches_tracked");
+  };
+  matching.may_be_extra = [](const std::string& name) {
+    return absl::StartsWith(name, "fc.");
+  };
+  MAPN_ASSIGN_OR_RETURN(
+      AssignReport assigned,
+      AssignTensors(encoder, tensors,
+                    absl::StrCat("torchvision file '", path, "'"), matching));
   ImportReport report;
-  MAPN_RETURN_IF_ERROR(AssignTensors(
-      encoder, tensors, absl::StrCat("torchvision file '", path, "'"),
-      [](const std::string& name) {
-        return absl::EndsWith(name, "num_batches_tracked");
-      },
-      [](const std::string& name) { return absl::StartsWith(name, "fc."); },
-      &report.skipped, &report.loaded));
+  report.loaded = assigned.loaded;
+  report.skipped = assigned.absent;
+  report.skipped.insert(report.skipped.end(), assigned.extra.begin(),
+                        assigned.extra.end());
   return report;
 }
 

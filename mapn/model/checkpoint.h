@@ -30,6 +30,7 @@
 
 #include <torch/nn/module.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,35 @@ struct CheckpointContents {
 
 // Parameters, then buffers, of `module` and its children by dotted path.
 std::vector<NamedTensor> ModuleTensors(const torch::nn::Module& module);
+
+// How AssignTensors treats a name found on one side only. By default every
+// model tensor must be in the source and every source tensor in the model.
+struct TensorMatching {
+  // A model tensor the source lacks stays as it is when this says so.
+  std::function<bool(const std::string&)> may_be_absent;
+  // A source tensor the model lacks is ignored when this says so.
+  std::function<bool(const std::string&)> may_be_extra;
+  // Appended to the message about a shape mismatch.
+  std::string mismatch_hint;
+};
+
+struct AssignReport {
+  int64_t loaded = 0;
+  std::vector<std::string> absent;  // model tensors left as they were
+  std::vector<std::string> extra;   // source tensors ignored
+};
+
+// Copies `source` into the tensors of `module` with the same dotted names,
+// after checking all of them: a shape mismatch, a missing or an unexpected
+// tensor (per `matching`) or a name given twice is an error naming it, and
+// the module is then left untouched. `what` names the source in messages
+// ("checkpoint 'm.ckpt'").
+absl::StatusOr<AssignReport> AssignTensors(
+    torch::nn::Module& module, const std::vector<NamedTensor>& source,
+    const std::string& what, const TensorMatching& matching = {});
+
+// "a, b, c, d, e and 3 more": names for a message.
+std::string NameList(const std::vector<std::string>& names);
 
 absl::Status WriteCheckpoint(const std::string& path,
                              const CheckpointContents& contents);

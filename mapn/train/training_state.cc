@@ -27,25 +27,6 @@ constexpr int64_t kVersion = 1;
 using c10::impl::GenericDict;
 using model::NamedTensor;
 
-std::string Shape(const at::Tensor& t) {
-  std::string out = "[";
-  for (int64_t d = 0; d < t.dim(); ++d) {
-    absl::StrAppend(&out, d > 0 ? ", " : "", t.size(d));
-  }
-  return out + "]";
-}
-
-// Up to five names, then "and N more".
-std::string Names(const std::vector<std::string>& names) {
-  std::vector<std::string> shown(
-      names.begin(), names.begin() + std::min<size_t>(5, names.size()));
-  std::string out = absl::StrJoin(shown, ", ");
-  if (names.size() > shown.size()) {
-    absl::StrAppend(&out, " and ", names.size() - shown.size(), " more");
-  }
-  return out;
-}
-
 GenericDict TensorDict(const std::vector<NamedTensor>& tensors) {
   GenericDict dict(c10::StringType::get(), c10::TensorType::get());
   for (const auto& [name, tensor] : tensors) {
@@ -224,94 +205,42 @@ absl::StatusOr<CheckpointSummary> ReadCheckpointSummary(
 absl::Status AssignAllTensors(torch::nn::Module& module,
                               const std::vector<NamedTensor>& tensors,
                               const std::string& what) {
-  std::map<std::string, const at::Tensor*> by_name;
-  for (const auto& [name, tensor] : tensors) by_name[name] = &tensor;
-  const std::vector<NamedTensor> targets = model::ModuleTensors(module);
-  std::vector<std::string> missing;
-  std::set<std::string> used;
-  for (const auto& [name, target] : targets) {
-    const auto it = by_name.find(name);
-    if (it == by_name.end()) {
-      missing.push_back(name);
-      continue;
-    }
-    used.insert(name);
-    if (it->second->sizes() != target.sizes()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, ": tensor '", name, "' has shape ", Shape(*it->second),
-          " but the model's is ", Shape(target)));
-    }
-  }
-  if (!missing.empty()) {
-    return absl::NotFoundError(
-        absl::StrCat(what, " lacks ", missing.size(),
-                     " tensor(s) of the model: ", Names(missing)));
-  }
-  std::vector<std::string> unexpected;
-  for (const auto& [name, tensor] : tensors) {
-    if (!used.count(name)) unexpected.push_back(name);
-  }
-  if (!unexpected.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " has ", unexpected.size(),
-                     " tensor(s) the model does not: ", Names(unexpected)));
-  }
-  const at::NoGradGuard no_grad;
-  for (const auto& [name, target] : targets) {
-    at::Tensor t = target;
-    t.copy_(by_name[name]->to(target.device(), target.scalar_type()));
-  }
-  return absl::OkStatus();
+  return model::AssignTensors(module, tensors, what).status();
 }
 
 absl::StatusOr<WeightsReport> LoadMatchingWeights(
     const std::string& path, torch::nn::Module& module,
     const std::vector<std::string>& required_prefixes) {
   MAPN_ASSIGN_OR_RETURN(CheckpointSummary file, ReadCheckpointSummary(path));
-  std::map<std::string, const at::Tensor*> by_name;
-  for (const auto& [name, tensor] : file.tensors) by_name[name] = &tensor;
-  WeightsReport report;
-  std::vector<std::pair<at::Tensor, const at::Tensor*>> copies;
-  std::set<std::string> used;
-  std::vector<std::string> required_missing;
-  for (const auto& [name, target] : model::ModuleTensors(module)) {
-    const auto it = by_name.find(name);
-    if (it == by_name.end()) {
-      const bool required = std::any_of(
-          required_prefixes.begin(), required_prefixes.end(),
-          [&](const std::string& p) { return absl::StartsWith(name, p); });
-      if (required) required_missing.push_back(name);
-      report.kept.push_back(name);
-      continue;
-    }
-    if (it->second->sizes() != target.sizes()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "checkpoint '", path, "' (a ", file.type_name, "): tensor '", name,
-          "' has shape ", Shape(*it->second), " but the model's is ",
-          Shape(target), " (was it trained with another config?)"));
-    }
-    used.insert(name);
-    copies.emplace_back(target, it->second);
-  }
-  if (!required_missing.empty()) {
-    return absl::NotFoundError(absl::StrCat(
-        "checkpoint '", path, "' (a ", file.type_name, ") lacks ",
-        required_missing.size(),
-        " tensor(s) the model needs from it: ", Names(required_missing)));
-  }
-  if (copies.empty()) {
+  const std::string what =
+      absl::StrCat("checkpoint '", path, "' (a ", file.type_name, ")");
+  model::TensorMatching matching;
+  matching.may_be_absent = [&](const std::string& name) {
+    return std::none_of(
+        required_prefixes.begin(), required_prefixes.end(),
+        [&](const std::string& p) { return absl::StartsWith(name, p); });
+  };
+  matching.may_be_extra = [](const std::string&) { return true; };
+  matching.mismatch_hint = " (was it trained with another config?)";
+  // Nothing shared would copy nothing: refuse before touching the model.
+  const std::vector<model::NamedTensor> targets = model::ModuleTensors(module);
+  const bool shares_any = std::any_of(
+      targets.begin(), targets.end(), [&](const model::NamedTensor& t) {
+        return std::any_of(file.tensors.begin(), file.tensors.end(),
+                           [&](const model::NamedTensor& f) {
+                             return f.first == t.first;
+                           });
+      });
+  if (!shares_any) {
     return absl::InvalidArgumentError(
-        absl::StrCat("checkpoint '", path, "' (a ", file.type_name,
-                     ") shares no tensor with the model"));
+        absl::StrCat(what, " shares no tensor with the model"));
   }
-  for (const auto& [name, tensor] : file.tensors) {
-    if (!used.count(name)) report.unused.push_back(name);
-  }
-  const at::NoGradGuard no_grad;
-  for (auto& [target, value] : copies) {
-    target.copy_(value->to(target.device(), target.scalar_type()));
-  }
-  report.loaded = static_cast<int64_t>(copies.size());
+  MAPN_ASSIGN_OR_RETURN(model::AssignReport assigned,
+                        model::AssignTensors(module, file.tensors, what, matching));
+  WeightsReport report;
+  report.loaded = assigned.loaded;
+  report.kept = std::move(assigned.absent);
+  report.unused = std::move(assigned.extra);
   return report;
 }
 
