@@ -14,6 +14,7 @@
 #include "mapn/cli/subcommand.h"
 #include "mapn/core/atomic_file.h"
 #include "mapn/train/test_data.h"
+#include "mapn/train/training_state.h"
 #include "mapn/video/test_clips.h"
 #include "nlohmann/json.hpp"
 
@@ -71,6 +72,7 @@ std::vector<std::string> TinyTrain(const std::string& out) {
           "--input_size=64",
           "--backbone_width=8",
           "--head_channels=16",
+          "--lstm_kernel=1",
           "--windows_per_step=2",
           "--out=" + out};
 }
@@ -84,6 +86,10 @@ TEST(CliTest, TrainsEveryStageThenEvaluates) {
     EXPECT_TRUE(Has(trained.err, stage)) << trained.err;
   }
   EXPECT_TRUE(Has(trained.err, "ETA")) << trained.err;
+  const absl::StatusOr<train::CheckpointSummary> file =
+      train::ReadCheckpointSummary(model);
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->config.lstm_kernel, 1);  // --lstm_kernel reaches the model
 
   const std::string csv = TestPath("cli.csv"), json = TestPath("cli.json");
   const Outcome evaluated =

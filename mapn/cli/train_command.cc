@@ -83,6 +83,9 @@ ABSL_FLAG(int, input_size, 256, "Crop side S, a multiple of 32.");
 ABSL_FLAG(int, backbone_depth, 18, "ResNet depth: 18, 34 or 50.");
 ABSL_FLAG(int, backbone_width, 64, "ResNet base width (64 is torchvision's).");
 ABSL_FLAG(int, head_channels, 256, "Deconvolution head width.");
+ABSL_FLAG(int, lstm_kernel, 3,
+          "ConvLSTM gate kernel, odd (1: a 1 x 1 ConvLSTM, 9 x cheaper per "
+          "step than 3).");
 ABSL_FLAG(int, keyframe_interval, 4,
           "fixed_interval: extract every k-th frame.");
 ABSL_FLAG(
@@ -193,6 +196,7 @@ int RunTrain(const std::vector<std::string>& /*args*/) {
   config.backbone_width = absl::GetFlag(FLAGS_backbone_width);
   config.input_size = absl::GetFlag(FLAGS_input_size);
   config.head_channels = absl::GetFlag(FLAGS_head_channels);
+  config.lstm_kernel = absl::GetFlag(FLAGS_lstm_kernel);
   config.keyframe_interval = absl::GetFlag(FLAGS_keyframe_interval);
   config.energy_threshold = absl::GetFlag(FLAGS_energy_threshold);
 

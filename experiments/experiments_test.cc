@@ -1,0 +1,457 @@
+// The experiment library: its helpers, and every experiment end to end at
+// the smoke scale (tiny SynthPose clips, one training step per stage) so
+// that the code path of the real runs cannot rot.
+#include "experiments/experiments.h"
+
+#include <ATen/ATen.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "experiments/experiment_lib.h"
+#include "experiments/paper_tables.h"
+#include "experiments/scatter_plot.h"
+#include "gtest/gtest.h"
+#include "mapn/core/atomic_file.h"
+#include "mapn/train/training_state.h"
+#include "mapn/viz/png.h"
+
+namespace mapn::experiments {
+namespace {
+
+using train::EvalResult;
+using train::Stage;
+
+bool Has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+std::string TestDir(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  return std::string(tmp != nullptr ? tmp : "/tmp") + "/" + name;
+}
+
+TEST(HelpersTest, HashKeyIsStableAndSensitive) {
+  EXPECT_EQ(HashKey(""), "cbf29ce484222325");  // FNV-1a's offset basis
+  EXPECT_EQ(HashKey("mapn"), HashKey("mapn"));
+  EXPECT_NE(HashKey("mapn"), HashKey("mapm"));
+  EXPECT_EQ(HashKey("x").size(), 16u);
+}
+
+TEST(HelpersTest, IntervalIsRoundedInverseRate) {
+  EXPECT_EQ(IntervalForKeyframePercent(29.0), 3);  // 100 / 29 = 3.4
+  EXPECT_EQ(IntervalForKeyframePercent(25.0), 4);
+  EXPECT_EQ(IntervalForKeyframePercent(22.0), 5);
+  EXPECT_EQ(IntervalForKeyframePercent(100.0), 1);
+  EXPECT_EQ(IntervalForKeyframePercent(0.0), 1);
+  EXPECT_EQ(IntervalForKeyframePercent(5.0), 20);
+}
+
+// The fraction of frames a ResidualEnergyGate with `threshold` extracts.
+double Extracted(const std::vector<std::vector<float>>& energies,
+                 double threshold) {
+  int64_t frames = 0, keyframes = 0;
+  for (const std::vector<float>& w : energies) {
+    for (size_t t = 0; t < w.size(); ++t) {
+      ++frames;
+      if (t == 0 || w[t] > threshold) ++keyframes;
+    }
+  }
+  return 100.0 * keyframes / frames;
+}
+
+TEST(HelpersTest, ThresholdHitsTheRequestedKeyframePercent) {
+  // Two windows of 12 frames with distinct energies, and a short one.
+  std::vector<std::vector<float>> energies(3);
+  for (int t = 0; t < 12; ++t) energies[0].push_back(0.001f * (t + 1));
+  for (int t = 0; t < 12; ++t) energies[1].push_back(0.0015f * (t + 1));
+  for (int t = 0; t < 6; ++t) energies[2].push_back(0.02f - 0.001f * t);
+  // 30 frames, 3 forced keyframes (10 %).
+  for (double percent : {10.0, 20.0, 30.0, 50.0, 100.0}) {
+    absl::StatusOr<double> threshold =
+        ThresholdForKeyframePercent(energies, percent);
+    ASSERT_TRUE(threshold.ok()) << threshold.status();
+    EXPECT_NEAR(Extracted(energies, *threshold), percent, 100.0 / 30 / 2)
+        << percent;
+  }
+  // Below the forced keyframes: nothing but frame 0s.
+  absl::StatusOr<double> low = ThresholdForKeyframePercent(energies, 1.0);
+  ASSERT_TRUE(low.ok());
+  EXPECT_DOUBLE_EQ(Extracted(energies, *low), 10.0);
+  EXPECT_FALSE(ThresholdForKeyframePercent(energies, 101).ok());
+  EXPECT_FALSE(ThresholdForKeyframePercent(energies, -1).ok());
+  EXPECT_FALSE(ThresholdForKeyframePercent({}, 30).ok());
+}
+
+TEST(HelpersTest, ScalesAreKnownByName) {
+  for (const std::string& name : ScaleNames()) {
+    absl::StatusOr<Scale> scale = ScaleByName(name);
+    ASSERT_TRUE(scale.ok()) << name;
+    EXPECT_EQ(scale->name, name);
+    EXPECT_FALSE(scale->lambda_sweep.empty()) << name;
+  }
+  absl::StatusOr<Scale> bad = ScaleByName("huge");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(Has(std::string(bad.status().message()), "default"))
+      << bad.status();
+  // The default scale is the light model the 0.35 x goal needs.
+  const Scale scale = *ScaleByName("default");
+  EXPECT_EQ(scale.model.lstm_kernel, 1);
+  EXPECT_EQ(scale.model.input_size % 32, 0);
+}
+
+TEST(PlotTest, NiceTicksUseRoundSteps) {
+  EXPECT_EQ(NiceTicks(0, 100, 5),
+            (std::vector<double>{0, 20, 40, 60, 80, 100}));
+  const std::vector<double> ticks = NiceTicks(91.3, 97.8, 6);
+  ASSERT_FALSE(ticks.empty());
+  EXPECT_GE(ticks.front(), 91.3);
+  EXPECT_LE(ticks.back(), 97.8);
+  EXPECT_NEAR(ticks[1] - ticks[0], 2.0, 1e-9);  // 6.5 / 6 -> 2
+  EXPECT_TRUE(NiceTicks(3, 3, 5).empty());
+  EXPECT_TRUE(NiceTicks(NAN, 3, 5).empty());
+  const auto [lo, hi] = NiceRange(91.3, 97.8, 6);
+  EXPECT_DOUBLE_EQ(lo, 90.0);
+  EXPECT_DOUBLE_EQ(hi, 98.0);
+  const auto [same_lo, same_hi] = NiceRange(5, 5, 4);
+  EXPECT_LT(same_lo, 5);
+  EXPECT_GT(same_hi, 5);
+}
+
+TEST(PlotTest, MarkersSitWhereTheirValuesSayAndGrowWithSize) {
+  ScatterPlot plot;
+  plot.title = "test";
+  plot.x_label = "x";
+  plot.y_label = "y";
+  plot.x_range = std::make_pair(0.0, 100.0);
+  plot.y_range = std::make_pair(0.0, 10.0);
+  plot.points.push_back({20, 2, 1.0, "", {255, 0, 0}});
+  plot.points.push_back({80, 8, 0.25, "", {0, 0, 255}});
+  const at::Tensor image = RenderScatterPlot(plot);
+  ASSERT_EQ(image.sizes(), (std::vector<int64_t>{3, plot.height, plot.width}));
+  // Plot area as RenderScatterPlot lays it out: x 96 .. width - 36, y 70 ..
+  // height - 78.
+  const double left = 96, right = plot.width - 36, top = 70,
+               bottom = plot.height - 78;
+  auto at = [&](double x, double y, int c) {
+    const int64_t px = std::lround(left + x / 100 * (right - left));
+    const int64_t py = std::lround(bottom - y / 10 * (bottom - top));
+    return image[c][py][px].item<int>();
+  };
+  EXPECT_GT(at(20, 2, 0), 200);  // red centre
+  EXPECT_LT(at(20, 2, 2), 100);
+  EXPECT_GT(at(80, 8, 2), 200);  // blue centre
+  EXPECT_LT(at(80, 8, 0), 100);
+  // Radius in proportion: the red marker (size 1) covers 20 px to its
+  // right, the blue one (size 0.25, 6.5 px) does not.
+  const int64_t red_x = std::lround(left + 0.2 * (right - left)) + 20;
+  const int64_t red_y = std::lround(bottom - 0.2 * (bottom - top));
+  EXPECT_GT(image[0][red_y][red_x].item<int>(), 200);
+  const int64_t blue_x = std::lround(left + 0.8 * (right - left)) + 12;
+  const int64_t blue_y = std::lround(bottom - 0.8 * (bottom - top));
+  EXPECT_EQ(image[2][blue_y][blue_x].item<int>(),
+            image[0][blue_y][blue_x].item<int>());  // background (grey/white)
+}
+
+EvalResult FakeRow(const std::string& label, double mean, double keyframes) {
+  EvalResult r;
+  r.label = label;
+  r.pck.label = label;
+  r.pck.joint_set = "penn_action";
+  r.pck.group_names = {"Head", "Sho.", "Elb.", "Wri.", "Hip", "Knee", "Ank."};
+  r.pck.groups = {mean, mean, mean, mean, mean, mean, mean};
+  r.pck.mean = mean;
+  r.pck.joint_names = {"head"};
+  r.pck.joint_hits = {9};
+  r.pck.joint_counts = {10};
+  r.frames = 100;
+  r.keyframes = static_cast<int64_t>(keyframes);
+  r.keyframe_percent = keyframes;
+  r.macs_per_frame = {0.5 * (1 << 30), 1.0 * (1 << 30)};
+  r.true_macs_ratio = 0.25;
+  r.model_fps = 100;
+  return r;
+}
+
+TEST(TableTest, OursAndPaperRowsAreLabelledAndAligned) {
+  const EvalResult ours = FakeRow("e mapn", 91.25, 27.5);
+  ComparisonTable table;
+  table.title = "Table 1: test";
+  table.notes = {"Ours: fake"};
+  table.setting_names = {"F_P", "Warp", "Gate"};
+  table.rows.push_back({"e", {"yes", "yes", "Res."}, &ours, PaperTable1()[4]});
+  table.rows.push_back({"-", {"paper only"}, nullptr, PaperTable1()[0]});
+  const std::string text = FormatComparisonTable(table);
+  EXPECT_TRUE(Has(text, "Table 1: test\nOurs: fake\n")) << text;
+  EXPECT_TRUE(Has(text, "ours")) << text;
+  EXPECT_TRUE(Has(text, "paper")) << text;
+  EXPECT_TRUE(Has(text, "91.2")) << text;   // our PCK
+  EXPECT_TRUE(Has(text, "27.5%")) << text;  // our keyframes
+  EXPECT_TRUE(Has(text, "0.500")) << text;  // our true GMACs
+  EXPECT_TRUE(Has(text, "97.7")) << text;   // the paper's row e
+  EXPECT_TRUE(Has(text, "4.10")) << text;   // its GFLOPs
+  // Header and data lines end their Mean column at the same place.
+  std::vector<std::string> lines;
+  for (size_t start = 0, end; start < text.size(); start = end + 1) {
+    end = text.find('\n', start);
+    lines.push_back(text.substr(start, end - start));
+  }
+  size_t header = 0;
+  while (header < lines.size() && lines[header].rfind("ID ", 0) != 0) ++header;
+  ASSERT_LT(header + 1, lines.size());
+  const size_t mean_end = lines[header].find("Mean") + 4;
+  EXPECT_EQ(lines[header + 1].substr(mean_end - 4, 4), "91.2") << text;
+  EXPECT_EQ(lines[header + 2].substr(mean_end - 4, 4), "97.7") << text;
+
+  const std::string csv = ComparisonCsv(table);
+  EXPECT_TRUE(Has(csv, "id,F_P,Warp,Gate,source,Head")) << csv;
+  EXPECT_TRUE(Has(csv, "e,yes,yes,Res.,ours,91.25")) << csv;
+  EXPECT_TRUE(Has(csv, ",paper,98.6")) << csv;
+}
+
+TEST(TableTest, PaperTablesHaveTheirRows) {
+  EXPECT_EQ(PaperTable1().size(), 5u);
+  EXPECT_EQ(PaperTable2().size(), 3u);
+  EXPECT_EQ(PaperTable3().size(), 4u);
+  EXPECT_EQ(PaperTable4().size(), 3u);
+  // The paper's Mean is the per-joint mean: Table 3, ours R18.
+  const PaperRow& r18 = PaperTable3()[3];
+  const double per_joint =
+      (r18.pck[0] + 2 * (r18.pck[1] + r18.pck[2] + r18.pck[3] + r18.pck[4] +
+                         r18.pck[5] + r18.pck[6])) /
+      13;
+  EXPECT_NEAR(per_joint, r18.pck[7], 0.05);
+}
+
+TEST(AverageTest, SplitsAverageColumnwise) {
+  const std::vector<EvalResult> rows = {FakeRow("x", 90, 20),
+                                        FakeRow("x", 80, 40)};
+  absl::StatusOr<EvalResult> mean = AverageEvalResults(rows);
+  ASSERT_TRUE(mean.ok()) << mean.status();
+  EXPECT_DOUBLE_EQ(mean->keyframe_percent, 30);
+  EXPECT_EQ(mean->frames, 200);
+  EXPECT_DOUBLE_EQ(mean->true_macs_ratio, 0.25);
+  EXPECT_FALSE(AverageEvalResults({}).ok());
+}
+
+TEST(ExperimentTest, BadOptionsAreErrorsNamingThem) {
+  ExperimentOptions options;
+  options.work_dir = TestDir("bad");
+  options.scale = "smoke";
+  options.dataset = "coco";
+  absl::StatusOr<Experiment> e = Experiment::Create("t", options);
+  ASSERT_FALSE(e.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(e.status()));
+  EXPECT_TRUE(Has(std::string(e.status().message()), "coco"));
+  options.dataset = "penn_action";
+  e = Experiment::Create("t", options);
+  ASSERT_FALSE(e.ok());
+  EXPECT_TRUE(Has(std::string(e.status().message()), "--data_root"));
+  options.data_root = TestDir("no_such_dir");
+  e = Experiment::Create("t", options);
+  ASSERT_FALSE(e.ok());
+  EXPECT_TRUE(Has(std::string(e.status().message()), "no_such_dir"));
+  options.dataset = "synthpose";
+  e = Experiment::Create("t", options);
+  ASSERT_FALSE(e.ok());  // SynthPose is generated, not given
+  options.data_root.clear();
+  options.scale = "huge";
+  EXPECT_FALSE(Experiment::Create("t", options).ok());
+}
+
+// One work directory for the end-to-end cases, as the binaries share one.
+ExperimentOptions SmokeOptions() {
+  ExperimentOptions options;
+  options.scale = "smoke";
+  options.work_dir = TestDir("work");
+  options.quiet = true;
+  return options;
+}
+
+TEST(ExperimentTest, TrainingIsCachedAndChainsInitialisation) {
+  absl::StatusOr<Experiment> exp = Experiment::Create("cache", SmokeOptions());
+  ASSERT_TRUE(exp.ok()) << exp.status();
+  EXPECT_FALSE(exp->Train(exp->Spec("simple_baseline", {Stage::kSingleFrame}))
+                   .ok());  // before UseSplit
+  ASSERT_TRUE(exp->UseSplit(1).ok());
+  EXPECT_FALSE(exp->UseSplit(2).ok());
+  absl::StatusOr<TrainedModel> sb = TrainBaseline(*exp, 18);
+  ASSERT_TRUE(sb.ok()) << sb.status();
+  EXPECT_TRUE(FileExists(sb->path));
+  absl::StatusOr<TrainedModel> again = TrainBaseline(*exp, 18);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->cached);
+  EXPECT_EQ(again->path, sb->path);
+  // Another seed is another model.
+  ExperimentOptions other = SmokeOptions();
+  other.seed = 2;
+  absl::StatusOr<Experiment> exp2 = Experiment::Create("cache", other);
+  ASSERT_TRUE(exp2.ok());
+  ASSERT_TRUE(exp2->UseSplit(1).ok());
+  absl::StatusOr<TrainedModel> sb2 = TrainBaseline(*exp2, 18);
+  ASSERT_TRUE(sb2.ok());
+  EXPECT_NE(sb2->key, sb->key);
+
+  absl::StatusOr<TrainedModel> shared = TrainPropagation(*exp, *sb);
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  // A stage-3 model initialised from the shared stage 2 starts from its
+  // extractor: after one gate step (everything but the gate frozen) the
+  // extractors are equal.
+  absl::StatusOr<TrainedModel> gate =
+      exp->Train(exp->Spec("gate_no_pe", {Stage::kGate}, *shared));
+  ASSERT_TRUE(gate.ok()) << gate.status();
+  absl::StatusOr<train::CheckpointSummary> a =
+      train::ReadCheckpointSummary(shared->path);
+  absl::StatusOr<train::CheckpointSummary> b =
+      train::ReadCheckpointSummary(gate->path);
+  ASSERT_TRUE(a.ok() && b.ok());
+  int compared = 0;
+  for (const auto& [name, tensor] : a->tensors) {
+    if (name.rfind("extractor.", 0) != 0) continue;
+    for (const auto& [other_name, other] : b->tensors) {
+      if (other_name == name) {
+        EXPECT_TRUE(at::equal(tensor, other)) << name;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 10);
+  // A mismatched init (a 34-layer baseline into an 18-layer MAPN) fails
+  // naming the checkpoint.
+  absl::StatusOr<TrainedModel> sb34 = TrainBaseline(*exp, 34);
+  ASSERT_TRUE(sb34.ok());
+  absl::StatusOr<TrainedModel> wrong =
+      exp->Train(exp->Spec("mapn", {Stage::kPropagation}, *sb34));
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_TRUE(Has(std::string(wrong.status().message()), sb34->path))
+      << wrong.status();
+}
+
+TEST(ExperimentTest, EnergyCalibrationMatchesTheRateOnTrainingWindows) {
+  absl::StatusOr<Experiment> exp = Experiment::Create("calib", SmokeOptions());
+  ASSERT_TRUE(exp.ok());
+  ASSERT_TRUE(exp->UseSplit(1).ok());
+  absl::StatusOr<double> low = exp->CalibrateEnergyThreshold(0);
+  absl::StatusOr<double> mid = exp->CalibrateEnergyThreshold(40);
+  absl::StatusOr<double> high = exp->CalibrateEnergyThreshold(100);
+  ASSERT_TRUE(low.ok() && mid.ok() && high.ok()) << mid.status();
+  EXPECT_GT(*low, *mid);
+  EXPECT_GT(*mid, *high);
+  EXPECT_GE(*high, 0);
+}
+
+TEST(ExperimentTest, EveryExperimentRunsEndToEnd) {
+  struct Case {
+    const char* name;
+    absl::StatusOr<ExperimentReport> (*run)(Experiment&);
+    size_t rows;
+    const char* title;
+  };
+  const Case cases[] = {
+      {"table1_ablation", RunTable1Ablation, 6, "Table 1"},
+      {"table2_gate_design", RunTable2GateDesign, 3, "Table 2"},
+      {"fig5_lambda_sweep", RunFig5LambdaSweep, 4, "Figure 5"},
+      {"table3_comparison", RunTable3Comparison, 6, "Table 3"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<Experiment> exp = Experiment::Create(c.name, SmokeOptions());
+    ASSERT_TRUE(exp.ok()) << exp.status();
+    absl::StatusOr<ExperimentReport> report = c.run(*exp);
+    ASSERT_TRUE(report.ok()) << report.status();
+    ASSERT_EQ(report->rows.size(), c.rows);
+    for (const EvalResult& row : report->rows) {
+      EXPECT_GT(row.frames, 0) << row.label;
+      EXPECT_GE(row.pck.mean, 0) << row.label;
+      EXPECT_LE(row.pck.mean, 100) << row.label;
+      EXPECT_GT(row.keyframe_percent, 0) << row.label;
+      EXPECT_GT(row.macs_per_frame.true_macs, 0) << row.label;
+    }
+    EXPECT_TRUE(Has(report->table, c.title)) << report->table;
+    EXPECT_TRUE(Has(report->table, "ours")) << report->table;
+    for (const std::string& file : report->files) {
+      EXPECT_TRUE(FileExists(file)) << file;
+      EXPECT_EQ(file.rfind(exp->ResultsDir(), 0), 0u) << file;
+    }
+  }
+}
+
+TEST(ExperimentTest, RowsFollowThePoliciesTheyName) {
+  absl::StatusOr<Experiment> exp =
+      Experiment::Create("table1_ablation", SmokeOptions());
+  ASSERT_TRUE(exp.ok());
+  absl::StatusOr<ExperimentReport> t1 = RunTable1Ablation(*exp);
+  ASSERT_TRUE(t1.ok()) << t1.status();
+  // a and b extract I-frames only: one frame per window of 12 (the smoke
+  // clips have 14 frames: windows of 12 and 2 frames).
+  const double iframes = 100.0 * 2 / 14;
+  EXPECT_NEAR(t1->rows[0].keyframe_percent, iframes, 1e-9);
+  EXPECT_NEAR(t1->rows[1].keyframe_percent, iframes, 1e-9);
+  EXPECT_DOUBLE_EQ(t1->rows[2].keyframe_percent, 100);  // c
+  EXPECT_DOUBLE_EQ(t1->rows[5].keyframe_percent, 100);  // per frame
+  EXPECT_NEAR(t1->rows[5].true_macs_ratio, 1.0, 1e-9);
+  // The baseline costs the same with or without the propagator: c pays
+  // the ConvLSTM on top.
+  EXPECT_GT(t1->rows[2].macs_per_frame.true_macs,
+            t1->rows[5].macs_per_frame.true_macs);
+
+  absl::StatusOr<Experiment> fig =
+      Experiment::Create("fig5_lambda_sweep", SmokeOptions());
+  ASSERT_TRUE(fig.ok());
+  absl::StatusOr<ExperimentReport> f5 = RunFig5LambdaSweep(*fig);
+  ASSERT_TRUE(f5.ok()) << f5.status();
+  std::string png;
+  for (const std::string& file : f5->files) {
+    if (file.size() > 4 && file.substr(file.size() - 4) == ".png") png = file;
+  }
+  ASSERT_FALSE(png.empty());
+  absl::StatusOr<at::Tensor> image = ReadPng(png);
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->size(0), 3);
+  EXPECT_GT(image->size(2), 500);
+}
+
+// The binary itself: flags, the helper process, the table last on stdout.
+struct Outcome {
+  int code;
+  std::string out, err;
+};
+
+Outcome RunBinary(const std::string& args) {
+  const std::string out = TestDir("binary.out"), err = TestDir("binary.err");
+  const int status = std::system(
+      ("experiments/table1_ablation " + args + " >" + out + " 2>" + err)
+          .c_str());
+  Outcome r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, "", ""};
+  r.out = ReadFile(out).value_or("");
+  r.err = ReadFile(err).value_or("");
+  return r;
+}
+
+TEST(BinaryTest, PrintsItsTableLastWithAHelperProcess) {
+  const Outcome r = RunBinary("--scale=smoke --work_dir=" + TestDir("binary_work"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(Has(r.err, "[helper]")) << r.err;  // the helper trained a part
+  EXPECT_TRUE(Has(r.out, "wrote ")) << r.out;
+  const size_t table = r.out.find("Table 1:");
+  ASSERT_NE(table, std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("wrote ", table), std::string::npos) << r.out;
+  EXPECT_TRUE(Has(r.out.substr(table), "\nSB ")) << r.out;
+
+  const Outcome bad = RunBinary("--scale=huge --work_dir=" + TestDir("bad_work"));
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_TRUE(Has(bad.err, "huge")) << bad.err;
+  EXPECT_EQ(RunBinary("extra_argument").code, 2);
+}
+
+}  // namespace
+}  // namespace mapn::experiments

@@ -1,0 +1,183 @@
+#include "experiments/scatter_plot.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/str_format.h"
+
+namespace mapn::experiments {
+namespace {
+
+constexpr Rgb kBlack = {0, 0, 0};
+constexpr Rgb kGrey = {90, 90, 90};
+constexpr Rgb kGrid = {226, 226, 226};
+constexpr Rgb kWhite = {255, 255, 255};
+
+double TickStep(double lo, double hi, int target) {
+  const double raw = (hi - lo) / std::max(1, target);
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  for (double m : {1.0, 2.0, 5.0, 10.0}) {
+    if (m * power >= raw) return m * power;
+  }
+  return 10 * power;
+}
+
+// Enough decimals to tell ticks `step` apart.
+std::string TickText(double value, double step) {
+  const int decimals =
+      std::max(0, static_cast<int>(std::ceil(-std::log10(step) - 1e-9)));
+  return absl::StrFormat("%.*f", decimals,
+                         std::abs(value) < step * 1e-6 ? 0.0 : value);
+}
+
+Rgb Darker(Rgb c) {
+  return {static_cast<uint8_t>(c.r * 0.55), static_cast<uint8_t>(c.g * 0.55),
+          static_cast<uint8_t>(c.b * 0.55)};
+}
+
+}  // namespace
+
+std::vector<double> NiceTicks(double lo, double hi, int target) {
+  if (!std::isfinite(lo) || !std::isfinite(hi) || hi <= lo) return {};
+  const double step = TickStep(lo, hi, target);
+  std::vector<double> ticks;
+  for (double v = std::ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9;
+       v += step) {
+    ticks.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
+  }
+  return ticks;
+}
+
+std::pair<double, double> NiceRange(double lo, double hi, int target) {
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return {0, 1};
+  if (hi <= lo) {
+    const double pad = std::max(1.0, std::abs(lo) * 0.05);
+    lo -= pad;
+    hi += pad;
+  }
+  const double step = TickStep(lo, hi, target);
+  return {std::floor(lo / step + 1e-9) * step,
+          std::ceil(hi / step - 1e-9) * step};
+}
+
+at::Tensor RenderScatterPlot(const ScatterPlot& plot) {
+  Canvas canvas(plot.width, plot.height, kWhite);
+  // Plot area.
+  const int left = 96, right = plot.width - 36;
+  const int top = plot.subtitle.empty() ? 70 : 92;
+  const int bottom = plot.height - 78;
+
+  double x_lo = std::numeric_limits<double>::infinity(), x_hi = -x_lo;
+  double y_lo = x_lo, y_hi = -x_lo, size_max = 0;
+  for (const ScatterPoint& p : plot.points) {
+    x_lo = std::min(x_lo, p.x);
+    x_hi = std::max(x_hi, p.x);
+    y_lo = std::min(y_lo, p.y);
+    y_hi = std::max(y_hi, p.y);
+    size_max = std::max(size_max, p.size);
+  }
+  if (plot.points.empty()) x_lo = y_lo = 0, x_hi = y_hi = 1;
+  // Room for the markers: 8 % of the span on each side.
+  const double x_pad = std::max((x_hi - x_lo) * 0.08, 1e-6);
+  const double y_pad = std::max((y_hi - y_lo) * 0.12, 0.5);
+  const auto [x0, x1] =
+      plot.x_range.value_or(NiceRange(x_lo - x_pad, x_hi + x_pad, 8));
+  const auto [y0, y1] =
+      plot.y_range.value_or(NiceRange(y_lo - y_pad, y_hi + y_pad, 6));
+  auto px = [&](double x) {
+    return left + (x - x0) / (x1 - x0) * (right - left);
+  };
+  auto py = [&](double y) {
+    return bottom - (y - y0) / (y1 - y0) * (bottom - top);
+  };
+
+  // Grid, ticks and tick labels.
+  const double x_step = TickStep(x0, x1, 8), y_step = TickStep(y0, y1, 6);
+  for (double x : NiceTicks(x0, x1, 8)) {
+    const float X = static_cast<float>(px(x));
+    canvas.DrawLine(X, top, X, bottom, 1, kGrid);
+    canvas.DrawLine(X, bottom, X, bottom + 6, 1.5f, kBlack);
+    const std::string text = TickText(x, x_step);
+    canvas.DrawText(static_cast<int>(X) - Canvas::TextWidth(text, 2) / 2,
+                    bottom + 12, text, 2, kBlack);
+  }
+  for (double y : NiceTicks(y0, y1, 6)) {
+    const float Y = static_cast<float>(py(y));
+    canvas.DrawLine(left, Y, right, Y, 1, kGrid);
+    canvas.DrawLine(left - 6, Y, left, Y, 1.5f, kBlack);
+    const std::string text = TickText(y, y_step);
+    canvas.DrawText(left - 12 - Canvas::TextWidth(text, 2),
+                    static_cast<int>(Y) - Canvas::TextHeight(2) / 2 + 1, text,
+                    2, kBlack);
+  }
+  // Axes.
+  canvas.DrawLine(left, bottom, right, bottom, 2, kBlack);
+  canvas.DrawLine(left, top, left, bottom, 2, kBlack);
+
+  // Titles and axis labels (the bitmap font does not rotate: the y label
+  // sits above its axis).
+  canvas.DrawText((plot.width - Canvas::TextWidth(plot.title, 3)) / 2, 16,
+                  plot.title, 3, kBlack);
+  if (!plot.subtitle.empty()) {
+    canvas.DrawText((plot.width - Canvas::TextWidth(plot.subtitle, 2)) / 2, 50,
+                    plot.subtitle, 2, kGrey);
+  }
+  canvas.DrawText((left + right - Canvas::TextWidth(plot.x_label, 2)) / 2,
+                  bottom + 44, plot.x_label, 2, kBlack);
+  canvas.DrawText(left - 80, top - 24, plot.y_label, 2, kBlack);
+
+  // Markers, largest first so that small ones stay on top, then labels.
+  std::vector<size_t> order(plot.points.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return plot.points[a].size > plot.points[b].size;
+  });
+  auto radius = [&](const ScatterPoint& p) {
+    const double r =
+        size_max > 0 ? plot.max_radius * p.size / size_max : plot.min_radius;
+    return static_cast<float>(std::max(plot.min_radius, r));
+  };
+  for (size_t i : order) {
+    const ScatterPoint& p = plot.points[i];
+    const float r = radius(p);
+    canvas.FillDisc(static_cast<float>(px(p.x)), static_cast<float>(py(p.y)),
+                    r + 1.5f, Darker(p.color), 0.9f);
+    canvas.FillDisc(static_cast<float>(px(p.x)), static_cast<float>(py(p.y)), r,
+                    p.color, 0.75f);
+  }
+  for (const ScatterPoint& p : plot.points) {
+    if (p.label.empty()) continue;
+    const float r = radius(p);
+    int x = static_cast<int>(px(p.x) + r + 6);
+    const int width = Canvas::TextWidth(p.label, 2);
+    // Labels that would leave the plot go to the marker's left.
+    if (x + width > right) x = static_cast<int>(px(p.x) - r - 6) - width;
+    canvas.DrawText(x, static_cast<int>(py(p.y)) - Canvas::TextHeight(2) / 2,
+                    p.label, 2, Darker(p.color));
+  }
+
+  // Legend, bottom right inside the plot area.
+  if (!plot.legend.empty()) {
+    int width = 0;
+    for (const LegendEntry& e : plot.legend) {
+      width = std::max(width, Canvas::TextWidth(e.text, 2));
+    }
+    const int line = Canvas::TextHeight(2) + 8;
+    const int box_w = width + 44;
+    const int box_h = static_cast<int>(plot.legend.size()) * line + 12;
+    const int bx = right - box_w - 10, by = bottom - box_h - 10;
+    canvas.FillRect(bx, by, box_w, box_h, kWhite, 0.92f);
+    canvas.DrawRect(bx, by, box_w, box_h, 1, kGrey);
+    for (size_t i = 0; i < plot.legend.size(); ++i) {
+      const int y = by + 8 + static_cast<int>(i) * line;
+      canvas.FillDisc(static_cast<float>(bx + 16),
+                      static_cast<float>(y + line / 2 - 4), 7,
+                      plot.legend[i].color, 0.85f);
+      canvas.DrawText(bx + 32, y, plot.legend[i].text, 2, kBlack);
+    }
+  }
+  return canvas.ToTensor();
+}
+
+}  // namespace mapn::experiments
