@@ -438,7 +438,8 @@ Outcome RunBinary(const std::string& args) {
 }
 
 TEST(BinaryTest, PrintsItsTableLastWithAHelperProcess) {
-  const Outcome r = RunBinary("--scale=smoke --work_dir=" + TestDir("binary_work"));
+  const Outcome r =
+      RunBinary("--scale=smoke --work_dir=" + TestDir("binary_work"));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(Has(r.err, "[helper]")) << r.err;  // the helper trained a part
   EXPECT_TRUE(Has(r.out, "wrote ")) << r.out;
@@ -447,7 +448,8 @@ TEST(BinaryTest, PrintsItsTableLastWithAHelperProcess) {
   EXPECT_EQ(r.out.find("wrote ", table), std::string::npos) << r.out;
   EXPECT_TRUE(Has(r.out.substr(table), "\nSB ")) << r.out;
 
-  const Outcome bad = RunBinary("--scale=huge --work_dir=" + TestDir("bad_work"));
+  const Outcome bad =
+      RunBinary("--scale=huge --work_dir=" + TestDir("bad_work"));
   EXPECT_EQ(bad.code, 2);
   EXPECT_TRUE(Has(bad.err, "huge")) << bad.err;
   EXPECT_EQ(RunBinary("extra_argument").code, 2);

@@ -2,12 +2,14 @@
 // writes a dataset that `train` trains every stage of a tiny MAPN on;
 // `eval` evaluates the model and its training state; `estimate` runs it on a
 // clip (and on one the reader refuses, which it transcodes first), writing
-// JSON, CSV and an overlay; every bad flag or input is refused with a
-// message that names it and no partial output file.
+// JSON, CSV, an overlay video and overlay PNGs; every bad flag or input is
+// refused with a message that names it and no partial output file.
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
-
-#include <ATen/ATen.h>
 
 #include "absl/flags/reflection.h"
 #include "gtest/gtest.h"
@@ -16,6 +18,7 @@
 #include "mapn/train/test_data.h"
 #include "mapn/train/training_state.h"
 #include "mapn/video/test_clips.h"
+#include "mapn/viz/png.h"
 #include "nlohmann/json.hpp"
 
 namespace mapn::cli {
@@ -40,9 +43,9 @@ Outcome Mapn(std::vector<std::string> args) {
   for (std::string& a : args) argv.push_back(a.data());
   ::testing::internal::CaptureStdout();
   ::testing::internal::CaptureStderr();
-  const int code = RunMain({kEstimateCommand, kSynthCommand, kTrainCommand,
-                            kEvalCommand},
-                           static_cast<int>(argv.size()), argv.data());
+  const int code =
+      RunMain({kEstimateCommand, kSynthCommand, kTrainCommand, kEvalCommand},
+              static_cast<int>(argv.size()), argv.data());
   Outcome r{code, ::testing::internal::GetCapturedStdout(),
             ::testing::internal::GetCapturedStderr()};
   return r;
@@ -94,8 +97,7 @@ TEST(CliTest, TrainsEveryStageThenEvaluates) {
   const std::string csv = TestPath("cli.csv"), json = TestPath("cli.json");
   const Outcome evaluated =
       Mapn({"eval", "--checkpoint=" + model, "--data_root=" + Data(),
-            "--subset=all", "--label=tiny", "--csv=" + csv,
-            "--json=" + json});
+            "--subset=all", "--label=tiny", "--csv=" + csv, "--json=" + json});
   ASSERT_EQ(evaluated.code, kExitOk) << evaluated.err;
   EXPECT_TRUE(Has(evaluated.out, "Keyframe")) << evaluated.out;
   EXPECT_TRUE(Has(evaluated.out, "tiny")) << evaluated.out;
@@ -176,9 +178,9 @@ bool Exists(const std::string& path) { return ReadFile(path).ok(); }
 
 TEST(CliTest, SynthWritesALoadableDatasetAndRejectsBadKnobs) {
   const std::string root = TestPath("cli_synth_out");
-  const Outcome made = Mapn({"synth", root, "--num_clips=2", "--width=96",
-                             "--height=64", "--min_frames=14",
-                             "--max_frames=14", "--seed=5"});
+  const Outcome made =
+      Mapn({"synth", root, "--num_clips=2", "--width=96", "--height=64",
+            "--min_frames=14", "--max_frames=14", "--seed=5"});
   ASSERT_EQ(made.code, kExitOk) << made.err;
   EXPECT_TRUE(Exists(root + "/labels/0001.mat"));
   EXPECT_TRUE(Exists(root + "/mpeg4_gop12/0002.mp4"));
@@ -214,11 +216,11 @@ TEST(CliTest, EstimateWritesPosesCsvAndOverlayAndComparesTheBaseline) {
   const EstimateFixture& f = Fixture();
   const std::string json = TestPath("poses.json"), csv = TestPath("poses.csv"),
                     overlay = TestPath("overlay.mp4");
-  const Outcome r = Mapn({"estimate", f.video, "--checkpoint=" + f.model,
-                          "--out=" + json, "--csv=" + csv,
-                          "--overlay=" + overlay, "--panels",
-                          "--boxes=" + f.labels, "--ground-truth=" + f.labels,
-                          "--compare-baseline", "--progress=never"});
+  const Outcome r =
+      Mapn({"estimate", f.video, "--checkpoint=" + f.model, "--out=" + json,
+            "--csv=" + csv, "--overlay=" + overlay, "--panels",
+            "--boxes=" + f.labels, "--ground-truth=" + f.labels,
+            "--compare-baseline", "--progress=never"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   EXPECT_TRUE(Has(r.out, "keyframes:")) << r.out;
   EXPECT_TRUE(Has(r.out, "measured speed-up")) << r.out;
@@ -233,6 +235,33 @@ TEST(CliTest, EstimateWritesPosesCsvAndOverlayAndComparesTheBaseline) {
   EXPECT_TRUE(doc["summary"].contains("pck"));
   EXPECT_TRUE(Exists(overlay));
   EXPECT_TRUE(Has(ReadFile(csv).value(), "head_x"));
+}
+
+TEST(CliTest, EstimateWritesOverlayFramesWithPanelsWithoutAVideo) {
+  const EstimateFixture& f = Fixture();
+  const std::string json = TestPath("frames.poses.json");
+  const std::string dir = TestPath("cli_frames/nested");  // made, parents too
+  const Outcome r =
+      Mapn({"estimate", f.video, "--checkpoint=" + f.model, "--out=" + json,
+            "--overlay_frames=" + dir, "--panels", "--progress=never"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Has(r.out, "PNGs in " + dir)) << r.out;
+  const nlohmann::json doc = nlohmann::json::parse(ReadFile(json).value());
+  const int frames = doc["summary"]["frames"].get<int>();
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  ASSERT_EQ(names.size(), static_cast<size_t>(frames));
+  EXPECT_EQ(names.front(), "000000.png");
+  // The overlay picture: the 128 x 96 frame and its two panels, 4 apart.
+  for (const std::string& name : {names.front(), names.back()}) {
+    absl::StatusOr<at::Tensor> png = ReadPng(dir + "/" + name);
+    ASSERT_TRUE(png.ok()) << png.status();
+    EXPECT_EQ(png->size(1), 96) << name;
+    EXPECT_EQ(png->size(2), 3 * 128 + 2 * 4) << name;
+  }
 }
 
 TEST(CliTest, EstimateTranscodesAVideoTheReaderRefuses) {
@@ -282,13 +311,27 @@ TEST(CliTest, EstimateRefusesBadInputWithoutPartialFiles) {
   EXPECT_TRUE(Has(r.err, "--progress")) << r.err;
   r = run({"--panels"});
   EXPECT_EQ(r.code, kExitUsage);
-  EXPECT_TRUE(Has(r.err, "--overlay")) << r.err;
+  EXPECT_TRUE(Has(r.err, "--overlay") && Has(r.err, "--overlay_frames"))
+      << r.err;
   r = run({"--csv=" + TestPath("no/such/dir/x.csv")});
   EXPECT_EQ(r.code, kExitFailure);
   EXPECT_TRUE(Has(r.err, "no/such/dir")) << r.err;
   r = run({"--causal"});
   EXPECT_EQ(r.code, kExitFailure);
   EXPECT_TRUE(Has(r.err, "causal")) << r.err;
+  EXPECT_FALSE(Exists(out));
+
+  // An --overlay_frames directory that cannot be made (under a regular
+  // file) is refused before the model is even read, and nothing is written.
+  const std::string blocker = TestPath("blocker");
+  ASSERT_TRUE(WriteFileAtomically(blocker, "x").ok());
+  const std::string frames = blocker + "/frames";
+  r = Mapn({"estimate", f.video, "--checkpoint=" + TestPath("missing.ckpt"),
+            "--out=" + out, "--overlay_frames=" + frames, "--panels"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "--overlay_frames") && Has(r.err, frames)) << r.err;
+  EXPECT_FALSE(Has(r.err, "missing.ckpt")) << r.err;
+  EXPECT_EQ(ReadFile(blocker).value(), "x");
   EXPECT_FALSE(Exists(out));
 
   r = Mapn({"estimate", TestPath("missing.mp4"), "--checkpoint=" + f.model,
@@ -300,7 +343,8 @@ TEST(CliTest, EstimateRefusesBadInputWithoutPartialFiles) {
   EXPECT_TRUE(Has(r.err, "0001.mat")) << r.err;
   // A checkpoint for another joint set cannot be used with --ground_truth
   // of this one; a garbage checkpoint is named.
-  ASSERT_TRUE(WriteFileAtomically(TestPath("garbage.ckpt"), "not a model").ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(TestPath("garbage.ckpt"), "not a model").ok());
   r = Mapn({"estimate", f.video, "--checkpoint=" + TestPath("garbage.ckpt"),
             "--out=" + out});
   EXPECT_EQ(r.code, kExitFailure);
@@ -310,6 +354,7 @@ TEST(CliTest, EstimateRefusesBadInputWithoutPartialFiles) {
   const Outcome help = Mapn({"estimate", "--help"});
   EXPECT_EQ(help.code, kExitOk);
   EXPECT_TRUE(Has(help.out, "--compare_baseline") && Has(help.out, "--out"));
+  EXPECT_TRUE(Has(help.out, "--overlay_frames")) << help.out;
   EXPECT_FALSE(Has(help.out, "estimate_out"));
 }
 

@@ -3,7 +3,7 @@
 // SynthPose-trained model bundled with mapn), reads the video in one pass
 // (transcoding it first when the reader refuses it: B-frames, HEVC, ...),
 // and writes the poses as JSON (COCO-style, docs/user-guide.md) and
-// optionally CSV and an overlay video, then prints a summary.
+// optionally CSV, an overlay video and overlay PNGs, then prints a summary.
 #include <unistd.h>
 
 #include <cstdio>
@@ -40,9 +40,14 @@ ABSL_FLAG(std::string, estimate_csv, "", "Also write the poses as CSV here.");
 ABSL_FLAG(std::string, estimate_overlay, "",
           "Also write an MP4 with the skeleton drawn on every frame and the "
           "frames where features were extracted marked.");
+ABSL_FLAG(std::string, estimate_overlay_frames, "",
+          "Also write the overlay picture of every frame (as --overlay draws "
+          "it, with --panels too) as a PNG in this directory, named by frame "
+          "index: DIR/000000.png, DIR/000001.png, ...; the directory is "
+          "created if missing. Works with or without --overlay.");
 ABSL_FLAG(bool, estimate_panels, false,
-          "With --overlay: add the motion field and residual panels beside "
-          "each frame (the paper's Figure 6).");
+          "With --overlay and/or --overlay_frames: add the motion field and "
+          "residual panels beside each frame (the paper's Figure 6).");
 ABSL_FLAG(std::string, estimate_box, "",
           "The person's box x,y,w,h in pixels, for every frame. Without "
           "--box or --boxes the whole frame is the box.");
@@ -112,6 +117,7 @@ struct Outputs {
   std::string json;
   std::string csv;
   std::string overlay;
+  std::string overlay_frames;  // a directory
 };
 
 // One attempt at the whole job on `video` (the input, or its transcoded
@@ -123,14 +129,15 @@ absl::StatusOr<PoseTrack> RunOnce(const std::string& video,
   MAPN_ASSIGN_OR_RETURN(FfmpegStreamSource source,
                         FfmpegStreamSource::Open(video));
   EstimateOptions options = base_options;
-  std::unique_ptr<OverlayVideo> overlay;
-  if (!outputs.overlay.empty()) {
+  std::unique_ptr<OverlaySink> overlay;
+  if (!outputs.overlay.empty() || !outputs.overlay_frames.empty()) {
     OverlayOptions overlay_options;
     overlay_options.panels = absl::GetFlag(FLAGS_estimate_panels);
     MAPN_ASSIGN_OR_RETURN(
-        overlay, OverlayVideo::Open(outputs.overlay, source.info().width,
-                                    source.info().height,
-                                    source.info().frame_rate, overlay_options));
+        overlay, OverlaySink::Open({.video = outputs.overlay,
+                                    .frames_dir = outputs.overlay_frames},
+                                   source.info().width, source.info().height,
+                                   source.info().frame_rate, overlay_options));
     options.overlay = overlay.get();
   }
   ProgressBar progress("estimate", source.info().frame_count_hint,
@@ -162,8 +169,10 @@ int RunEstimate(const std::vector<std::string>& args) {
                                          "never, not '",
                                          progress_flag, "'"));
   }
-  if (absl::GetFlag(FLAGS_estimate_panels) && absl::GetFlag(FLAGS_estimate_overlay).empty()) {
-    return UsageError(self, "--panels needs --overlay");
+  if (absl::GetFlag(FLAGS_estimate_panels) &&
+      absl::GetFlag(FLAGS_estimate_overlay).empty() &&
+      absl::GetFlag(FLAGS_estimate_overlay_frames).empty()) {
+    return UsageError(self, "--panels needs --overlay or --overlay_frames");
   }
   BoxSource boxes = BoxSource::WholeFrame();
   if (!box.empty()) {
@@ -179,7 +188,8 @@ int RunEstimate(const std::vector<std::string>& args) {
     boxes = *std::move(from_file);
   }
   std::optional<PoseSequence> ground_truth;
-  if (const std::string gt = absl::GetFlag(FLAGS_estimate_ground_truth); !gt.empty()) {
+  if (const std::string gt = absl::GetFlag(FLAGS_estimate_ground_truth);
+      !gt.empty()) {
     absl::StatusOr<PoseSequence> labels = ReadPennActionLabels(gt, gt);
     if (!labels.ok()) {
       return Failure(self.name, absl::StrCat("--ground_truth: ",
@@ -192,10 +202,18 @@ int RunEstimate(const std::vector<std::string>& args) {
   if (outputs.json.empty()) outputs.json = Stem(video) + ".poses.json";
   outputs.csv = absl::GetFlag(FLAGS_estimate_csv);
   outputs.overlay = absl::GetFlag(FLAGS_estimate_overlay);
+  outputs.overlay_frames = absl::GetFlag(FLAGS_estimate_overlay_frames);
   // Refuse an unwritable output before the work, not after it.
-  for (const std::string* path : {&outputs.json, &outputs.csv}) {
+  for (const std::string* path :
+       {&outputs.json, &outputs.csv, &outputs.overlay}) {
     if (path->empty()) continue;
     absl::Status writable = CheckWritable(*path);
+    if (!writable.ok()) {
+      return Failure(self.name, std::string(writable.message()));
+    }
+  }
+  if (!outputs.overlay_frames.empty()) {
+    absl::Status writable = PrepareOverlayFramesDir(outputs.overlay_frames);
     if (!writable.ok()) {
       return Failure(self.name, std::string(writable.message()));
     }
@@ -209,8 +227,8 @@ int RunEstimate(const std::vector<std::string>& args) {
       return Failure(self.name, std::string(bundled.status().message()));
     checkpoint = *bundled;
   }
-  absl::StatusOr<LoadedModel> model =
-      LoadedModel::Load(checkpoint, absl::GetFlag(FLAGS_estimate_compare_baseline));
+  absl::StatusOr<LoadedModel> model = LoadedModel::Load(
+      checkpoint, absl::GetFlag(FLAGS_estimate_compare_baseline));
   if (!model.ok())
     return Failure(self.name, std::string(model.status().message()));
   if (causal && !model->causal()) {
@@ -261,6 +279,10 @@ int RunEstimate(const std::vector<std::string>& args) {
   std::cout << "poses: " << outputs.json;
   if (!outputs.csv.empty()) std::cout << ", " << outputs.csv;
   if (!outputs.overlay.empty()) std::cout << "; overlay: " << outputs.overlay;
+  if (!outputs.overlay_frames.empty()) {
+    std::cout << "; overlay frames: " << track->frames.size() << " PNGs in "
+              << outputs.overlay_frames;
+  }
   std::cout << "\n";
   return kExitOk;
 }
@@ -277,9 +299,10 @@ const Subcommand kEstimateCommand = {
     "propagate features with the codec's motion vectors. Without "
     "--checkpoint it uses the model bundled with mapn, trained on SynthPose "
     "(synthetic figures: expect rough poses on real people). Writes "
-    "VIDEO_STEM.poses.json (or --out), optionally --csv and --overlay, and "
-    "prints keyframes, MACs per frame against the per-frame Simple Baseline "
-    "and, with --compare_baseline, the measured speed-up.",
+    "VIDEO_STEM.poses.json (or --out), optionally --csv, --overlay and "
+    "--overlay_frames, and prints keyframes, MACs per frame against the "
+    "per-frame Simple Baseline and, with --compare_baseline, the measured "
+    "speed-up.",
     __FILE__,
     1,
     1,

@@ -68,9 +68,11 @@ ABSL_FLAG(int, windows_per_step, 4,
           "Batch size: GOP windows of 12 frames per step.");
 ABSL_FLAG(int, max_steps, 0, "Steps per epoch at most (0: every window once).");
 ABSL_FLAG(
-    double, gate_lambda, 1e-4,
+    double, gate_lambda, 3e-4,
     "lambda of loss (15): the loss one unit of P-frame keyframe rate costs "
-    "(stages 3 and 4).");
+    "(stages 3 and 4). Its effect depends on the heatmap loss's scale: on "
+    "SynthPose with the bundled model's size, 1e-4 keeps every frame, 3e-4 "
+    "about 30 %, 5e-4 only the I-frames (docs/results.md).");
 ABSL_FLAG(double, keep_probability, 0.3,
           "Stage 2: chance that a P-frame's features are extracted (learned "
           "gates only; training-free policies decide themselves).");

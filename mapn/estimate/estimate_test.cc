@@ -1,15 +1,16 @@
 // Tests of the estimation library: box sources, the estimator's geometry
 // (poses land where the ground truth is), per-frame records, the JSON/CSV
-// schema, the overlay video and the progress line.
+// schema, the overlay video and PNGs, and the progress line.
+#include <ATen/ATen.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <ATen/ATen.h>
 
 #include "gtest/gtest.h"
 #include "mapn/core/atomic_file.h"
@@ -26,6 +27,7 @@
 #include "mapn/train/test_data.h"
 #include "mapn/video/ffmpeg_stream_source.h"
 #include "mapn/video/resample.h"
+#include "mapn/viz/png.h"
 #include "nlohmann/json.hpp"
 
 namespace mapn {
@@ -39,6 +41,27 @@ std::string TestPath(const std::string& name) {
 bool Exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
+}
+
+// The names of the files in `dir`, sorted.
+std::vector<std::string> ListDir(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Every PNG of `dir` is `width` x `height` RGB.
+void ExpectPngSizes(const std::string& dir, int64_t width, int64_t height) {
+  for (const std::string& name : ListDir(dir)) {
+    absl::StatusOr<at::Tensor> png = ReadPng(dir + "/" + name);
+    ASSERT_TRUE(png.ok()) << png.status();
+    ASSERT_EQ(png->dim(), 3) << name;
+    EXPECT_EQ(png->size(1), height) << name;
+    EXPECT_EQ(png->size(2), width) << name;
+  }
 }
 
 // --- BoxSource --------------------------------------------------------------
@@ -79,8 +102,9 @@ TEST(BoxSourceTest, BoxOutsideTheFrameIsAnErrorNamingIt) {
 
 TEST(BoxSourceTest, SparseCsvUsesTheNearestEarlierBox) {
   const std::string path = TestPath("boxes.csv");
-  ASSERT_TRUE(WriteFileAtomically(path, "frame,x,y,w,h\n3,10,10,20,20\n"
-                                        "8,50,50,10,10\n")
+  ASSERT_TRUE(WriteFileAtomically(path,
+                                  "frame,x,y,w,h\n3,10,10,20,20\n"
+                                  "8,50,50,10,10\n")
                   .ok());
   absl::StatusOr<BoxSource> boxes = BoxSource::FromFile(path);
   ASSERT_TRUE(boxes.ok()) << boxes.status();
@@ -99,9 +123,9 @@ TEST(BoxSourceTest, JsonInBothShapesAndErrorsNameTheEntry) {
   EXPECT_EQ(a->ForFrame(1, 50, 50).x1, 1);
 
   const std::string coco = TestPath("coco.json");
-  ASSERT_TRUE(WriteFileAtomically(
-                  coco, R"([{"frame": 4, "bbox": [5, 6, 7, 8]}])")
-                  .ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(coco, R"([{"frame": 4, "bbox": [5, 6, 7, 8]}])")
+          .ok());
   absl::StatusOr<BoxSource> b = BoxSource::FromFile(coco);
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(b->ForFrame(4, 50, 50).y2, 14);
@@ -116,7 +140,8 @@ TEST(BoxSourceTest, JsonInBothShapesAndErrorsNameTheEntry) {
   EXPECT_FALSE(BoxSource::FromFile(TestPath("empty.json")).ok());
 }
 
-// --- EstimatePoses ------------------------------------------------------------
+// --- EstimatePoses
+// ------------------------------------------------------------
 
 // A stand-in model that "sees" the dots clip perfectly: its heatmaps are the
 // Gaussian targets of the true joints carried into each window's crop with
@@ -137,18 +162,22 @@ struct OracleModel {
     handle.type_name = "Oracle";
     handle.baseline_macs_per_frame = {10.0, 20.0};
     handle.module = &module;
-    handle.run = [this](const GopBatch& batch) -> absl::StatusOr<model::RunResult> {
+    handle.run =
+        [this](const GopBatch& batch) -> absl::StatusOr<model::RunResult> {
       const int64_t t_len = batch.length();
       const int64_t first = windows_seen * t_len;
       ++windows_seen;
-      const Box crop = boxes.WindowCropBox(first, t_len, spec.width, spec.height);
-      const Affine2D to_source = BoxToSquare(crop, static_cast<int>(input_size));
+      const Box crop =
+          boxes.WindowCropBox(first, t_len, spec.width, spec.height);
+      const Affine2D to_source =
+          BoxToSquare(crop, static_cast<int>(input_size));
       const Affine2D to_crop = *to_source.Inverse();
       at::Tensor joints = at::zeros({t_len, 13, 2});
       for (int64_t t = 0; t < t_len; ++t) {
         for (int j = 0; j < 13; ++j) {
           float x, y;
-          train::testing::DotPosition(spec, static_cast<int>(first + t), j, &x, &y);
+          train::testing::DotPosition(spec, static_cast<int>(first + t), j, &x,
+                                      &y);
           double cx, cy;
           to_crop.Apply(x, y, &cx, &cy);
           joints[t][j][0] = static_cast<float>(cx);
@@ -211,7 +240,8 @@ TEST_F(EstimatorTest, PosesLandOnTheTruthThroughTheCropGeometry) {
   for (const FramePose& f : track->frames) {
     for (int j = 0; j < 13; ++j) {
       float x, y;
-      train::testing::DotPosition(spec_, static_cast<int>(f.frame_index), j, &x, &y);
+      train::testing::DotPosition(spec_, static_cast<int>(f.frame_index), j, &x,
+                                  &y);
       EXPECT_NEAR(f.joints[j].x, x, tolerance) << f.frame_index << " " << j;
       EXPECT_NEAR(f.joints[j].y, y, tolerance) << f.frame_index << " " << j;
       EXPECT_NEAR(f.joints[j].confidence, 1.0, 0.2);
@@ -273,10 +303,12 @@ TEST_F(EstimatorTest, JsonCsvAndOverlayDescribeEveryFrame) {
   absl::StatusOr<FfmpegStreamSource> source = FfmpegStreamSource::Open(video_);
   ASSERT_TRUE(source.ok());
   const std::string overlay_path = TestPath("overlay.mp4");
+  const std::string frames_dir = TestPath("overlay_frames/panels");  // made
   OverlayOptions overlay_options;
   overlay_options.panels = true;
-  absl::StatusOr<std::unique_ptr<OverlayVideo>> overlay = OverlayVideo::Open(
-      overlay_path, spec_.width, spec_.height, 25.0, overlay_options);
+  absl::StatusOr<std::unique_ptr<OverlaySink>> overlay =
+      OverlaySink::Open({.video = overlay_path, .frames_dir = frames_dir},
+                        spec_.width, spec_.height, 25.0, overlay_options);
   ASSERT_TRUE(overlay.ok()) << overlay.status();
   EstimateOptions options;
   options.joint_set = PennActionJoints();
@@ -287,10 +319,16 @@ TEST_F(EstimatorTest, JsonCsvAndOverlayDescribeEveryFrame) {
   ASSERT_TRUE((*overlay)->Close().ok());
   ASSERT_TRUE(Exists(overlay_path));
 
-  // The overlay has every frame.
+  // The overlay has every frame, in the video and as PNGs of the picture's
+  // size: the frame and its two panels, 4 pixels apart.
   absl::StatusOr<int64_t> frames = CountVideoFrames(overlay_path);
   ASSERT_TRUE(frames.ok()) << frames.status();
   EXPECT_EQ(*frames, 30);
+  const std::vector<std::string> pngs = ListDir(frames_dir);
+  ASSERT_EQ(pngs.size(), 30u);
+  EXPECT_EQ(pngs.front(), "000000.png");
+  EXPECT_EQ(pngs.back(), "000029.png");
+  ExpectPngSizes(frames_dir, 3 * spec_.width + 2 * 4, spec_.height);
 
   const nlohmann::json doc = nlohmann::json::parse(PoseTrackJson(*track));
   ASSERT_EQ(doc["frames"].size(), 30u);
@@ -313,6 +351,53 @@ TEST_F(EstimatorTest, JsonCsvAndOverlayDescribeEveryFrame) {
       << FormatSummary(*track);
 }
 
+TEST_F(EstimatorTest, OverlayFramesAloneArePngsOfTheFrameSize) {
+  OracleModel oracle;
+  oracle.spec = spec_;
+  train::ModelHandle handle = oracle.Handle();
+  absl::StatusOr<FfmpegStreamSource> source = FfmpegStreamSource::Open(video_);
+  ASSERT_TRUE(source.ok());
+  const std::string frames_dir = TestPath("overlay_frames/plain/");
+  OverlayTargets targets;  // PNGs only
+  targets.frames_dir = frames_dir;
+  absl::StatusOr<std::unique_ptr<OverlaySink>> overlay =
+      OverlaySink::Open(targets, spec_.width, spec_.height, 25.0, {});
+  ASSERT_TRUE(overlay.ok()) << overlay.status();
+  EstimateOptions options;
+  options.joint_set = PennActionJoints();
+  options.overlay = overlay->get();
+  ASSERT_TRUE(EstimatePoses(handle, *source, options).ok());
+  ASSERT_TRUE((*overlay)->Close().ok());
+  EXPECT_EQ(ListDir(frames_dir).size(), 30u);
+  EXPECT_TRUE(Exists(TestPath("overlay_frames/plain/000012.png")));
+  ExpectPngSizes(frames_dir, spec_.width, spec_.height);
+}
+
+TEST(OverlayTest, UnusableFramesDirectoryIsRefusedNamingTheFlag) {
+  EXPECT_EQ(OverlayFramePath("out/", 42), "out/000042.png");
+  EXPECT_EQ(OverlayFramePath("a/b", 1234567), "a/b/1234567.png");
+
+  // A directory under a regular file can never be made.
+  const std::string file = TestPath("not_a_dir");
+  ASSERT_TRUE(WriteFileAtomically(file, "x").ok());
+  const std::string under = file + "/frames";
+  absl::Status status = PrepareOverlayFramesDir(under);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("--overlay_frames"), std::string::npos)
+      << status;
+  EXPECT_NE(status.message().find(under), std::string::npos) << status;
+  OverlayTargets targets;
+  targets.frames_dir = under;
+  EXPECT_FALSE(OverlaySink::Open(targets, 60, 40, 25.0, {}).ok());
+  EXPECT_EQ(ReadFile(file).value(), "x");
+  // Nor can the file itself be the directory.
+  status = PrepareOverlayFramesDir(file);
+  EXPECT_NE(status.message().find("--overlay_frames"), std::string::npos)
+      << status;
+  // An overlay needs somewhere to go.
+  EXPECT_FALSE(OverlaySink::Open({}, 60, 40, 25.0, {}).ok());
+}
+
 TEST(OverlayTest, MarksExtractedFramesWithACoralBorder) {
   GopWindow window;
   window.frames.resize(1);
@@ -325,7 +410,8 @@ TEST(OverlayTest, MarksExtractedFramesWithACoralBorder) {
       RenderOverlayFrame(window, 0, pose, PennActionJoints(), {});
   EXPECT_EQ(marked[0][39][30].item<uint8_t>(), 255);  // coral border, red 255
   pose.features_extracted = false;
-  at::Tensor plain = RenderOverlayFrame(window, 0, pose, PennActionJoints(), {});
+  at::Tensor plain =
+      RenderOverlayFrame(window, 0, pose, PennActionJoints(), {});
   EXPECT_EQ(plain[0][39][30].item<uint8_t>(), 0);
   EXPECT_GT(plain[0][20][30].item<uint8_t>(), 100);  // a joint disc is drawn
 }

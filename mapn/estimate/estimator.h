@@ -5,9 +5,9 @@
 // composition (through its type-erased train::ModelHandle), and the heatmap
 // peaks are carried back to image pixels; optionally the per-frame Simple
 // Baseline runs on the same crops in the same run, so the wall-clock
-// speed-up is measured rather than assumed, and an overlay video and PCK
-// against ground truth are produced on the way. `mapn estimate` is a thin
-// command line around this.
+// speed-up is measured rather than assumed, and overlay pictures (a video,
+// PNGs or both) and PCK against ground truth are produced on the way.
+// `mapn estimate` is a thin command line around this.
 //
 // Example:
 //
@@ -39,7 +39,7 @@ struct EstimateOptions {
   // Names and skeleton of the model's joints (must match its joint count).
   JointSet joint_set;
   // Optional outputs, owned by the caller.
-  OverlayVideo* overlay = nullptr;
+  OverlaySink* overlay = nullptr;
   ProgressBar* progress = nullptr;
   // Labels of this video: PCK@0.2 of the estimates (Penn Action's
   // visibility convention) goes into the summary.
@@ -50,11 +50,10 @@ struct EstimateOptions {
 // `source`; `baseline`, when given, is run on the same batches and timed.
 // Fills every PoseTrack field except the description strings the caller
 // knows (checkpoint, boxes origin is filled).
-absl::StatusOr<PoseTrack> EstimatePoses(const train::ModelHandle& model,
-                                        FfmpegStreamSource& source,
-                                        const EstimateOptions& options,
-                                        const train::ModelHandle* baseline =
-                                            nullptr);
+absl::StatusOr<PoseTrack> EstimatePoses(
+    const train::ModelHandle& model, FfmpegStreamSource& source,
+    const EstimateOptions& options,
+    const train::ModelHandle* baseline = nullptr);
 
 // The joint set for a model with `joints` outputs: Penn Action's for 13,
 // JHMDB's for 15, otherwise generic names joint_0, joint_1, ... with no

@@ -1,15 +1,19 @@
 #include "mapn/estimate/overlay.h"
 
+#include <ATen/ATen.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <ATen/ATen.h>
+#include <filesystem>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "mapn/core/atomic_file.h"
 #include "mapn/draw/canvas.h"
 #include "mapn/viz/flow_color.h"
 #include "mapn/viz/panels.h"
+#include "mapn/viz/png.h"
 
 namespace mapn {
 namespace {
@@ -26,6 +30,12 @@ Rgb SideColor(const std::string& name) {
   if (name.rfind("l_", 0) == 0 || name.rfind("left", 0) == 0) return kLeft;
   if (name.rfind("r_", 0) == 0 || name.rfind("right", 0) == 0) return kRight;
   return kCentre;
+}
+
+// "dir" without trailing slashes ("/" stays "/").
+std::string TrimSlashes(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
 }
 
 int EvenUp(int v) { return v + (v & 1); }
@@ -53,8 +63,9 @@ at::Tensor RenderOverlayFrame(const GopWindow& window, int64_t t,
     const JointEstimate& ja = pose.joints[a];
     const JointEstimate& jb = pose.joints[b];
     const float alpha =
-        std::min(ja.confidence, jb.confidence) >= options.min_confidence ? 0.9f
-                                                                         : 0.35f;
+        std::min(ja.confidence, jb.confidence) >= options.min_confidence
+            ? 0.9f
+            : 0.35f;
     const std::string& name_a = joints.joint_names[a];
     const std::string& name_b = joints.joint_names[b];
     Rgb color = SideColor(name_b);
@@ -104,46 +115,106 @@ at::Tensor RenderOverlayFrame(const GopWindow& window, int64_t t,
   return HStack({frame, motion_panel, residual_panel}, kPanelGap);
 }
 
-absl::StatusOr<std::unique_ptr<OverlayVideo>> OverlayVideo::Open(
-    const std::string& path, int64_t width, int64_t height, double frame_rate,
-    const OverlayOptions& options) {
-  const int out_w = EvenUp(PanelWidth(width, options.panels));
-  const int out_h = EvenUp(static_cast<int>(height));
-  VideoWriterOptions writer_options;
-  writer_options.codec = "libx264";
-  writer_options.qscale = 0;
-  writer_options.gop_size = 250;
-  writer_options.codec_options = {{"preset", "veryfast"}, {"crf", "20"}};
-  // A plausible rate keeps players happy when the stream has none.
-  const double fps = frame_rate > 0 ? frame_rate : 25.0;
-  writer_options.frame_rate_num = static_cast<int>(std::lround(fps * 1000));
-  writer_options.frame_rate_den = 1000;
-  absl::StatusOr<std::unique_ptr<VideoWriter>> writer =
-      VideoWriter::Open(path, out_w, out_h, writer_options);
-  if (!writer.ok()) {
-    return absl::Status(writer.status().code(),
-                        absl::StrCat("--overlay: ", writer.status().message()));
-  }
-  return std::unique_ptr<OverlayVideo>(
-      new OverlayVideo(*std::move(writer), out_w, out_h, options));
+std::string OverlayFramePath(const std::string& dir, int64_t frame_index) {
+  const std::string trimmed = TrimSlashes(dir);
+  const char* separator = trimmed.empty() || trimmed.back() == '/' ? "" : "/";
+  return absl::StrFormat("%s%s%06d.png", trimmed, separator, frame_index);
 }
 
-absl::Status OverlayVideo::Add(const GopWindow& window, int64_t t,
-                               const FramePose& pose, const JointSet& joints) {
+absl::Status PrepareOverlayFramesDir(const std::string& dir) {
+  if (dir.empty()) {
+    return absl::InvalidArgumentError("--overlay_frames: no directory given");
+  }
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    const absl::StatusCode code =
+        error == std::errc::permission_denied ||
+                error == std::errc::read_only_file_system
+            ? absl::StatusCode::kPermissionDenied
+            : absl::StatusCode::kInvalidArgument;
+    return absl::Status(
+        code, absl::StrCat("--overlay_frames: cannot create directory '", dir,
+                           "': ", error.message()));
+  }
+  if (!std::filesystem::is_directory(dir, error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--overlay_frames: '", dir, "' is not a directory"));
+  }
+  const absl::Status writable = CheckWritable(OverlayFramePath(dir, 0));
+  if (!writable.ok()) {
+    return absl::Status(
+        writable.code(),
+        absl::StrCat("--overlay_frames: directory '", dir,
+                     "' is not writable: ", writable.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<OverlaySink>> OverlaySink::Open(
+    const OverlayTargets& targets, int64_t width, int64_t height,
+    double frame_rate, const OverlayOptions& options) {
+  if (targets.video.empty() && targets.frames_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "an overlay needs a video, a frames directory or both");
+  }
+  if (!targets.frames_dir.empty()) {
+    if (absl::Status s = PrepareOverlayFramesDir(targets.frames_dir); !s.ok()) {
+      return s;
+    }
+  }
+  const int out_w = EvenUp(PanelWidth(width, options.panels));
+  const int out_h = EvenUp(static_cast<int>(height));
+  std::unique_ptr<VideoWriter> video;
+  if (!targets.video.empty()) {
+    VideoWriterOptions writer_options;
+    writer_options.codec = "libx264";
+    writer_options.qscale = 0;
+    writer_options.gop_size = 250;
+    writer_options.codec_options = {{"preset", "veryfast"}, {"crf", "20"}};
+    // A plausible rate keeps players happy when the stream has none.
+    const double fps = frame_rate > 0 ? frame_rate : 25.0;
+    writer_options.frame_rate_num = static_cast<int>(std::lround(fps * 1000));
+    writer_options.frame_rate_den = 1000;
+    absl::StatusOr<std::unique_ptr<VideoWriter>> writer =
+        VideoWriter::Open(targets.video, out_w, out_h, writer_options);
+    if (!writer.ok()) {
+      return absl::Status(
+          writer.status().code(),
+          absl::StrCat("--overlay: ", writer.status().message()));
+    }
+    video = *std::move(writer);
+  }
+  return std::unique_ptr<OverlaySink>(new OverlaySink(
+      std::move(video), out_w, out_h, targets.frames_dir, options));
+}
+
+absl::Status OverlaySink::Add(const GopWindow& window, int64_t t,
+                              const FramePose& pose, const JointSet& joints) {
   at::Tensor picture = RenderOverlayFrame(window, t, pose, joints, options_);
+  if (!frames_dir_.empty()) {
+    const std::string path = OverlayFramePath(frames_dir_, pose.frame_index);
+    if (absl::Status s = WritePng(path, picture); !s.ok()) {
+      return absl::Status(s.code(),
+                          absl::StrCat("--overlay_frames: ", s.message()));
+    }
+  }
+  if (writer_ == nullptr) return absl::OkStatus();
   const int64_t ph = picture.size(1), pw = picture.size(2);
-  if (ph != height_ || pw != width_) {
+  if (ph != video_height_ || pw != video_width_) {
     // Odd source sizes: pad one black row / column to the encoder's size.
-    at::Tensor padded = at::zeros({3, height_, width_}, at::kByte);
-    padded.narrow(1, 0, std::min<int64_t>(ph, height_))
-        .narrow(2, 0, std::min<int64_t>(pw, width_))
-        .copy_(picture.narrow(1, 0, std::min<int64_t>(ph, height_))
-                   .narrow(2, 0, std::min<int64_t>(pw, width_)));
+    const int64_t h = std::min<int64_t>(ph, video_height_);
+    const int64_t w = std::min<int64_t>(pw, video_width_);
+    at::Tensor padded = at::zeros({3, video_height_, video_width_}, at::kByte);
+    padded.narrow(1, 0, h).narrow(2, 0, w).copy_(
+        picture.narrow(1, 0, h).narrow(2, 0, w));
     picture = padded;
   }
   return writer_->WriteFrame(picture);
 }
 
-absl::Status OverlayVideo::Close() { return writer_->Close(); }
+absl::Status OverlaySink::Close() {
+  return writer_ == nullptr ? absl::OkStatus() : writer_->Close();
+}
 
 }  // namespace mapn

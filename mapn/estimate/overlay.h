@@ -1,26 +1,32 @@
 // File: overlay.h
 //
-// The picture `mapn estimate --overlay` writes for each frame: the decoded
-// frame with the estimated skeleton, a coral border and a "FEATURES" tag on
-// the frames where the ResNet ran (the paper's Figure 6 marks them the same
-// way), and a caption with the frame's index and type. With panels, the
-// frame's motion field (colour wheel, mapn/viz/flow_color.h) and residual
-// follow to the right, like the rows of Figure 6. OverlayVideo encodes those
-// pictures as H.264 in an MP4 (atomically: no partial file on failure).
+// The picture `mapn estimate --overlay` / `--overlay_frames` writes for each
+// frame: the decoded frame with the estimated skeleton, a coral border and a
+// "FEATURES" tag on the frames where the ResNet ran (the paper's Figure 6
+// marks them the same way), and a caption with the frame's index and type.
+// With panels, the frame's motion field (colour wheel, mapn/viz/flow_color.h)
+// and residual follow to the right, like the rows of Figure 6. OverlaySink
+// sends those pictures to an H.264 MP4 (atomically: no partial file on
+// failure), to a directory of PNGs named by frame index (DIR/000042.png, each
+// written atomically as its frame arrives), or to both, rendering each
+// picture once.
 //
 // Example:
 //
-//   MAPN_ASSIGN_OR_RETURN(auto video, OverlayVideo::Open("out.mp4", w, h,
-//                                                        25.0, {.panels = true}));
-//   MAPN_RETURN_IF_ERROR(video->Add(window, t, pose, joint_set));
-//   MAPN_RETURN_IF_ERROR(video->Close());
+//   MAPN_ASSIGN_OR_RETURN(
+//       auto sink, OverlaySink::Open({.video = "out.mp4", .frames_dir = "out"},
+//                                    w, h, 25.0, {.panels = true}));
+//   MAPN_RETURN_IF_ERROR(sink->Add(window, t, pose, joint_set));
+//   MAPN_RETURN_IF_ERROR(sink->Close());
 #ifndef MAPN_ESTIMATE_OVERLAY_H_
 #define MAPN_ESTIMATE_OVERLAY_H_
 
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
 #include <memory>
 #include <string>
-
-#include <ATen/core/Tensor.h>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -45,28 +51,54 @@ at::Tensor RenderOverlayFrame(const GopWindow& window, int64_t t,
                               const FramePose& pose, const JointSet& joints,
                               const OverlayOptions& options);
 
-class OverlayVideo {
+// Where OverlaySink sends the pictures; set either or both.
+struct OverlayTargets {
+  // An MP4 (H.264), complete at Close() or absent. Odd frame sizes are
+  // padded by one black row / column to the encoder's even size.
+  std::string video;
+  // A directory (created with its parents if missing) that receives one PNG
+  // per frame, OverlayFramePath(frames_dir, frame_index), at the picture's
+  // own size.
+  std::string frames_dir;
+};
+
+// Where the PNG of frame `frame_index` goes: "DIR/%06d.png".
+std::string OverlayFramePath(const std::string& dir, int64_t frame_index);
+
+// Creates `dir` and its parents if missing and checks that a PNG can be
+// written in it (nothing is left behind but the directory). Errors name
+// --overlay_frames and the path. OverlaySink::Open calls it; a command calls
+// it first to refuse an unusable directory before any work.
+absl::Status PrepareOverlayFramesDir(const std::string& dir);
+
+class OverlaySink {
  public:
-  // `width` x `height` is the source video's frame size.
-  static absl::StatusOr<std::unique_ptr<OverlayVideo>> Open(
-      const std::string& path, int64_t width, int64_t height,
+  // `width` x `height` is the source video's frame size. Errors name the
+  // flag of the target (--overlay, --overlay_frames) and its path.
+  static absl::StatusOr<std::unique_ptr<OverlaySink>> Open(
+      const OverlayTargets& targets, int64_t width, int64_t height,
       double frame_rate, const OverlayOptions& options);
 
+  // Renders frame t of `window` once and sends it to every target (the
+  // PNG, named by pose.frame_index, is written right away).
   absl::Status Add(const GopWindow& window, int64_t t, const FramePose& pose,
                    const JointSet& joints);
+  // Finishes the video, if any.
   absl::Status Close();
 
  private:
-  OverlayVideo(std::unique_ptr<VideoWriter> writer, int width, int height,
-               OverlayOptions options)
+  OverlaySink(std::unique_ptr<VideoWriter> writer, int video_width,
+              int video_height, std::string frames_dir, OverlayOptions options)
       : writer_(std::move(writer)),
-        width_(width),
-        height_(height),
+        video_width_(video_width),
+        video_height_(video_height),
+        frames_dir_(std::move(frames_dir)),
         options_(options) {}
 
-  std::unique_ptr<VideoWriter> writer_;
-  int width_;   // encoded size (even)
-  int height_;
+  std::unique_ptr<VideoWriter> writer_;  // null without a video
+  int video_width_;                      // encoded size (even)
+  int video_height_;
+  std::string frames_dir_;  // empty without PNGs
   OverlayOptions options_;
 };
 
