@@ -3,8 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 
 namespace mapn::experiments {
 namespace {
@@ -36,6 +40,26 @@ Rgb Darker(Rgb c) {
           static_cast<uint8_t>(c.b * 0.55)};
 }
 
+// Greedy word wrap of `text` into lines at most `max_width` pixels wide at
+// `scale` (a single word wider than that stays whole). Empty text: no lines.
+std::vector<std::string> WrapText(const std::string& text, int max_width,
+                                  int scale) {
+  std::vector<std::string> lines;
+  std::string line;
+  for (const absl::string_view word : absl::StrSplit(text, ' ')) {
+    const std::string candidate =
+        line.empty() ? std::string(word) : absl::StrCat(line, " ", word);
+    if (!line.empty() && Canvas::TextWidth(candidate, scale) > max_width) {
+      lines.push_back(line);
+      line = std::string(word);
+    } else {
+      line = candidate;
+    }
+  }
+  if (!line.empty()) lines.push_back(line);
+  return lines;
+}
+
 }  // namespace
 
 std::vector<double> NiceTicks(double lo, double hi, int target) {
@@ -65,7 +89,13 @@ at::Tensor RenderScatterPlot(const ScatterPlot& plot) {
   Canvas canvas(plot.width, plot.height, kWhite);
   // Plot area.
   const int left = 96, right = plot.width - 36;
-  const int top = plot.subtitle.empty() ? 70 : 92;
+  // A subtitle wider than the picture wraps at spaces onto more lines.
+  const std::vector<std::string> subtitle =
+      WrapText(plot.subtitle, plot.width - 24, 2);
+  const int line_height = Canvas::TextHeight(2) + 6;
+  const int top =
+      70 + 22 * !subtitle.empty() +
+      line_height * std::max(0, static_cast<int>(subtitle.size()) - 1);
   const int bottom = plot.height - 78;
 
   double x_lo = std::numeric_limits<double>::infinity(), x_hi = -x_lo;
@@ -119,9 +149,10 @@ at::Tensor RenderScatterPlot(const ScatterPlot& plot) {
   // sits above its axis).
   canvas.DrawText((plot.width - Canvas::TextWidth(plot.title, 3)) / 2, 16,
                   plot.title, 3, kBlack);
-  if (!plot.subtitle.empty()) {
-    canvas.DrawText((plot.width - Canvas::TextWidth(plot.subtitle, 2)) / 2, 50,
-                    plot.subtitle, 2, kGrey);
+  for (size_t i = 0; i < subtitle.size(); ++i) {
+    canvas.DrawText((plot.width - Canvas::TextWidth(subtitle[i], 2)) / 2,
+                    50 + static_cast<int>(i) * line_height, subtitle[i], 2,
+                    kGrey);
   }
   canvas.DrawText((left + right - Canvas::TextWidth(plot.x_label, 2)) / 2,
                   bottom + 44, plot.x_label, 2, kBlack);
@@ -146,15 +177,43 @@ at::Tensor RenderScatterPlot(const ScatterPlot& plot) {
     canvas.FillDisc(static_cast<float>(px(p.x)), static_cast<float>(py(p.y)), r,
                     p.color, 0.75f);
   }
+  // Each label goes right of its marker, else left, below or above: the
+  // first place inside the plot that no earlier label occupies.
+  struct Rect {
+    int x0, y0, x1, y1;
+  };
+  std::vector<Rect> placed;
+  auto free = [&](const Rect& a) {
+    if (a.x0 < left || a.x1 > right || a.y0 < top || a.y1 > bottom) {
+      return false;
+    }
+    for (const Rect& b : placed) {
+      if (a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1) {
+        return false;
+      }
+    }
+    return true;
+  };
   for (const ScatterPoint& p : plot.points) {
     if (p.label.empty()) continue;
-    const float r = radius(p);
-    int x = static_cast<int>(px(p.x) + r + 6);
-    const int width = Canvas::TextWidth(p.label, 2);
-    // Labels that would leave the plot go to the marker's left.
-    if (x + width > right) x = static_cast<int>(px(p.x) - r - 6) - width;
-    canvas.DrawText(x, static_cast<int>(py(p.y)) - Canvas::TextHeight(2) / 2,
-                    p.label, 2, Darker(p.color));
+    const int r = static_cast<int>(std::ceil(radius(p)));
+    const int cx = static_cast<int>(px(p.x)), cy = static_cast<int>(py(p.y));
+    const int w = Canvas::TextWidth(p.label, 2), h = Canvas::TextHeight(2);
+    const Rect candidates[] = {
+        {cx + r + 6, cy - h / 2, cx + r + 6 + w, cy - h / 2 + h},
+        {cx - r - 6 - w, cy - h / 2, cx - r - 6, cy - h / 2 + h},
+        {cx - w / 2, cy + r + 4, cx - w / 2 + w, cy + r + 4 + h},
+        {cx - w / 2, cy - r - 4 - h, cx - w / 2 + w, cy - r - 4},
+    };
+    Rect chosen = candidates[0];
+    for (const Rect& c : candidates) {
+      if (free(c)) {
+        chosen = c;
+        break;
+      }
+    }
+    placed.push_back(chosen);
+    canvas.DrawText(chosen.x0, chosen.y0, p.label, 2, Darker(p.color));
   }
 
   // Legend, bottom right inside the plot area.
