@@ -17,6 +17,7 @@
 #include "experiments/scatter_plot.h"
 #include "gtest/gtest.h"
 #include "mapn/core/atomic_file.h"
+#include "mapn/draw/canvas.h"
 #include "mapn/train/training_state.h"
 #include "mapn/viz/png.h"
 
@@ -160,6 +161,22 @@ TEST(PlotTest, MarkersSitWhereTheirValuesSayAndGrowWithSize) {
   const int64_t blue_y = std::lround(bottom - 0.8 * (bottom - top));
   EXPECT_EQ(image[2][blue_y][blue_x].item<int>(),
             image[0][blue_y][blue_x].item<int>());  // background (grey/white)
+}
+
+TEST(PlotTest, ALongSubtitleWrapsInsteadOfLeavingThePicture) {
+  ScatterPlot plot;
+  plot.title = "test";
+  plot.subtitle = std::string(60, 'x') + " " + std::string(60, 'y');
+  plot.points.push_back({1, 1, 1.0, "", {255, 0, 0}});
+  const at::Tensor image = RenderScatterPlot(plot);
+  const int line = Canvas::TextHeight(2);
+  // Nothing drawn in the first columns (a centred line wider than the
+  // picture would start there), and a second line below the first.
+  const at::Tensor first_columns = image.slice(1, 50, 50 + line).slice(2, 0, 4);
+  EXPECT_EQ(first_columns.min().item<int>(), 255);
+  const at::Tensor second_line =
+      image.slice(1, 50 + line + 6, 50 + 2 * line + 6);
+  EXPECT_LT(second_line.min().item<int>(), 200);
 }
 
 EvalResult FakeRow(const std::string& label, double mean, double keyframes) {

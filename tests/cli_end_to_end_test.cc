@@ -333,6 +333,14 @@ TEST(CliTest, EstimateRefusesBadInputWithoutPartialFiles) {
   EXPECT_FALSE(Has(r.err, "missing.ckpt")) << r.err;
   EXPECT_EQ(ReadFile(blocker).value(), "x");
   EXPECT_FALSE(Exists(out));
+  // The same for an --overlay video that cannot be written.
+  const std::string video = blocker + "/overlay.mp4";
+  r = Mapn({"estimate", f.video, "--checkpoint=" + TestPath("missing.ckpt"),
+            "--out=" + out, "--overlay=" + video});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, video)) << r.err;
+  EXPECT_FALSE(Has(r.err, "missing.ckpt")) << r.err;
+  EXPECT_FALSE(Exists(out));
 
   r = Mapn({"estimate", TestPath("missing.mp4"), "--checkpoint=" + f.model,
             "--out=" + out});
