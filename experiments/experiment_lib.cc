@@ -292,12 +292,14 @@ absl::StatusOr<double> ThresholdForKeyframePercent(
 }
 
 HelperProcess::HelperProcess(HelperProcess&& other) noexcept
-    : pid_(std::exchange(other.pid_, 0)) {}
+    : pid_(std::exchange(other.pid_, 0)),
+      threads_after_(std::exchange(other.threads_after_, 0)) {}
 
 HelperProcess& HelperProcess::operator=(HelperProcess&& other) noexcept {
   if (this != &other) {
     HelperProcess old(std::move(*this));
     pid_ = std::exchange(other.pid_, 0);
+    threads_after_ = std::exchange(other.threads_after_, 0);
   }
   return *this;
 }
@@ -307,14 +309,22 @@ HelperProcess::~HelperProcess() {
     ::kill(pid_, SIGTERM);
     int status = 0;
     ::waitpid(pid_, &status, 0);
+    RestoreThreads();
   }
+}
+
+void HelperProcess::RestoreThreads() {
+  if (threads_after_ > 0) at::set_num_threads(threads_after_);
+  threads_after_ = 0;
 }
 
 absl::Status HelperProcess::Wait() {
   if (pid_ <= 0) return absl::OkStatus();
   int status = 0;
   const int pid = std::exchange(pid_, 0);
-  if (::waitpid(pid, &status, 0) != pid) {
+  const pid_t waited = ::waitpid(pid, &status, 0);
+  RestoreThreads();
+  if (waited != pid) {
     return absl::InternalError(absl::StrCat("cannot wait for helper ", pid));
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
@@ -430,9 +440,14 @@ void Experiment::Log(const std::string& line) const {
 
 absl::StatusOr<HelperProcess> Experiment::StartHelper() {
   const ExperimentOptions& o = state_->options;
-  if (o.helper_command.empty() || is_helper()) return HelperProcess();
+  if (o.helper_command.empty() || is_helper() || o.threads < 2) {
+    return HelperProcess();
+  }
+  const int helper_threads = o.threads / 2;
   std::vector<std::string> args = o.helper_command;
+  // The last occurrence of a flag wins.
   args.push_back(absl::StrCat("--helper_split=", state_->split));
+  args.push_back(absl::StrCat("--threads=", helper_threads));
   args.push_back("--quiet");
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
@@ -444,9 +459,11 @@ absl::StatusOr<HelperProcess> Experiment::StartHelper() {
     return absl::UnavailableError(absl::StrCat(
         "cannot start a helper process '", args[0], "': error ", error));
   }
+  at::set_num_threads(o.threads - helper_threads);
   Log(absl::StrCat("helper process ", pid, " trains part of split ",
-                   state_->split));
-  return HelperProcess(pid);
+                   state_->split, "; ", helper_threads, " + ",
+                   o.threads - helper_threads, " threads until it ends"));
+  return HelperProcess(pid, o.threads);
 }
 
 absl::Status Experiment::UseSplit(int split) {

@@ -86,6 +86,12 @@ struct ExperimentOptions {
   std::string work_dir;               // empty: DefaultWorkDir()
   uint64_t seed = 1;   // initial weights, order, augmentation, noise
   bool quiet = false;  // no training and evaluation progress
+  // The cores this experiment may use. Alone, this process runs that many
+  // LibTorch threads; while its helper runs, the two share them (half each,
+  // at least one), because two processes of one thread each train faster
+  // than one of two threads, and one process of two threads faster than
+  // one of one. 0: leave LibTorch's count alone (tests).
+  int threads = 0;
 
   // Helpers. An experiment may hand part of its training to a second
   // process (Experiment::StartHelper): `helper_command` is the command line
@@ -141,18 +147,24 @@ absl::StatusOr<double> ThresholdForKeyframePercent(
 class HelperProcess {
  public:
   HelperProcess() = default;  // none
-  explicit HelperProcess(int pid) : pid_(pid) {}
+  // `threads_after` > 0: this process's LibTorch thread count once the
+  // helper has ended (it ran with fewer while the helper shared the cores).
+  explicit HelperProcess(int pid, int threads_after = 0)
+      : pid_(pid), threads_after_(threads_after) {}
   HelperProcess(HelperProcess&& other) noexcept;
   HelperProcess& operator=(HelperProcess&& other) noexcept;
   ~HelperProcess();
 
   bool running() const { return pid_ > 0; }
-  // Waits for it; an error when it failed (its models are then trained by
-  // whoever asks for them next).
+  // Waits for it and gives its cores back to this process; an error when
+  // it failed (its models are then trained by whoever asks for them next).
   absl::Status Wait();
 
  private:
+  void RestoreThreads();
+
   int pid_ = 0;
+  int threads_after_ = 0;
 };
 
 class Experiment {
@@ -174,10 +186,13 @@ class Experiment {
   // and return.
   bool is_helper() const;
   // Runs this experiment's helper part for the current split in a second
-  // process, when options().helper_command allows; otherwise returns a
-  // HelperProcess that is not running (the caller then trains everything
-  // itself). Both processes share the checkpoint cache: whoever asks for a
-  // model the other is training waits for it (a file lock) and reuses it.
+  // process, when options().helper_command allows and options().threads is
+  // at least 2; otherwise returns a HelperProcess that is not running (the
+  // caller then trains everything itself). The two split options().threads
+  // until HelperProcess::Wait. Both processes share the checkpoint cache:
+  // whoever asks for a model the other is training waits for it (a file
+  // lock) and reuses it. Start it once the models both need are trained, so
+  // that those use every core.
   absl::StatusOr<HelperProcess> StartHelper();
   // Progress on stderr, marked as this process's ("[exp]" or "[helper]").
   void Log(const std::string& line) const;

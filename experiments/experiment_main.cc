@@ -26,19 +26,19 @@ ABSL_FLAG(std::string, data_root, "",
 ABSL_FLAG(std::string, work_dir, "",
           "Where data, trained checkpoints (shared by all experiments) and "
           "results go; default $HOME/.cache/mapn/experiments.");
-ABSL_FLAG(int, threads, 1,
-          "LibTorch threads per process (0: MAPN_NUM_THREADS, else every "
-          "core). 1 because a 2-thread step slows 2 to 10 x when other "
-          "processes use the cores, and the helper process takes the other "
-          "core (docs/results.md).");
+ABSL_FLAG(int, threads, 0,
+          "Cores to use (0: MAPN_NUM_THREADS, else every core). Alone, the "
+          "experiment runs that many LibTorch threads; while its helper "
+          "process trains, each process takes half (docs/results.md). On a "
+          "busy machine, 1 (no helper) avoids threads waiting on each other.");
 ABSL_FLAG(int64_t, seed, 1,
           "Seed of the initial weights, window order, augmentation and gate "
           "noise (part of every checkpoint's cache key).");
 ABSL_FLAG(bool, quiet, false, "No training and evaluation progress lines.");
 ABSL_FLAG(bool, helper, true,
           "Let a second process (this binary again) train part of the "
-          "models, sharing the checkpoint cache: on 2 cores with 1 thread "
-          "each, about twice as fast as one process.");
+          "models, sharing the checkpoint cache: on 2 cores, 1 thread each "
+          "trains faster than one process of 2 threads.");
 ABSL_FLAG(int, helper_split, 0,
           "Internal: set by an experiment for its helper process.");
 
@@ -86,6 +86,8 @@ int ExperimentMain(int argc, char** argv, const std::string& name,
     std::cerr << name << ": --threads must be >= 0\n";
     return 2;
   }
+  // third_party/torch_threads.cc has already set MAPN_NUM_THREADS or the
+  // cores this process may run on.
   if (threads > 0) at::set_num_threads(threads);
   if (absl::GetFlag(FLAGS_seed) < 0) {
     std::cerr << name << ": --seed must be >= 0\n";
@@ -98,6 +100,7 @@ int ExperimentMain(int argc, char** argv, const std::string& name,
   options.work_dir = absl::GetFlag(FLAGS_work_dir);
   options.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
   options.quiet = absl::GetFlag(FLAGS_quiet);
+  options.threads = at::get_num_threads();
   options.helper_split = absl::GetFlag(FLAGS_helper_split);
   if (absl::GetFlag(FLAGS_helper) && options.helper_split == 0) {
     options.helper_command = self;
