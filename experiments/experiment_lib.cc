@@ -1,6 +1,7 @@
 #include "experiments/experiment_lib.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/file.h>

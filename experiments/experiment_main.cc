@@ -112,10 +112,10 @@ int ExperimentMain(int argc, char** argv, const std::string& name,
     std::cerr << name << ": " << experiment.status().message() << "\n";
     return absl::IsInvalidArgument(experiment.status()) ? 2 : 1;
   }
-  std::cerr << "[exp] " << name << ", scale " << options.scale << " ("
-            << experiment->scale().description << "), " << at::get_num_threads()
-            << " threads, work directory " << experiment->options().work_dir
-            << "\n";
+  experiment->Log(absl::StrCat(
+      name, ", scale ", options.scale, " (", experiment->scale().description,
+      "), ", at::get_num_threads(), " threads, work directory ",
+      experiment->options().work_dir));
   absl::StatusOr<ExperimentReport> report = run(*experiment);
   if (!report.ok()) {
     std::cerr << name << ": " << report.status().message() << "\n";

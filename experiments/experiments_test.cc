@@ -4,8 +4,11 @@
 #include "experiments/experiments.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -454,11 +457,40 @@ Outcome RunBinary(const std::string& args) {
   return r;
 }
 
+TEST(HelperProcessTest, WaitGivesTheCoresBack) {
+  const int before = at::get_num_threads();
+  at::set_num_threads(1);
+  pid_t pid = 0;
+  char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
+  ASSERT_EQ(::posix_spawn(&pid, argv[0], nullptr, nullptr, argv, environ), 0);
+  HelperProcess helper(pid, 3);
+  EXPECT_TRUE(helper.running());
+  EXPECT_TRUE(helper.Wait().ok());
+  EXPECT_FALSE(helper.running());
+  EXPECT_EQ(at::get_num_threads(), 3);
+
+  // A helper that fails still gives them back, and says how it ended.
+  at::set_num_threads(1);
+  char* fail[] = {const_cast<char*>("/bin/false"), nullptr};
+  ASSERT_EQ(::posix_spawn(&pid, fail[0], nullptr, nullptr, fail, environ), 0);
+  HelperProcess failing(pid, 2);
+  const absl::Status status = failing.Wait();
+  EXPECT_FALSE(status.ok());
+  EXPECT_TRUE(Has(std::string(status.message()), "exited with 1")) << status;
+  EXPECT_EQ(at::get_num_threads(), 2);
+  at::set_num_threads(before);
+}
+
 TEST(BinaryTest, PrintsItsTableLastWithAHelperProcess) {
-  const Outcome r =
-      RunBinary("--scale=smoke --work_dir=" + TestDir("binary_work"));
+  const Outcome r = RunBinary("--scale=smoke --threads=2 --work_dir=" +
+                              TestDir("binary_work"));
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(Has(r.err, "[helper]")) << r.err;  // the helper trained a part
+  // The two processes split the 2 cores, after the Simple Baseline that
+  // every row needs was trained on both.
+  EXPECT_TRUE(Has(r.err, "1 + 1 threads until it ends")) << r.err;
+  EXPECT_LT(r.err.find("trained simple_baseline"), r.err.find("helper process"))
+      << r.err;
   EXPECT_TRUE(Has(r.out, "wrote ")) << r.out;
   const size_t table = r.out.find("Table 1:");
   ASSERT_NE(table, std::string::npos) << r.out;
