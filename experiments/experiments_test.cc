@@ -182,6 +182,33 @@ TEST(PlotTest, ALongSubtitleWrapsInsteadOfLeavingThePicture) {
   EXPECT_LT(second_line.min().item<int>(), 200);
 }
 
+TEST(PlotTest, LabelsOfMarkersAtTheRightBorderStayInsideThePlot) {
+  // Figure 5's case: two sweep points on top of each other at 100 %.
+  ScatterPlot plot;
+  plot.title = "t";
+  plot.x_range = std::make_pair(0.0, 105.0);
+  plot.y_range = std::make_pair(91.0, 94.0);
+  plot.points.push_back({100, 92.62, 1.0, "lambda 1e-04", {40, 100, 200}});
+  plot.points.push_back({100, 92.65, 1.0, "lambda 2e-04", {40, 100, 200}});
+  plot.points.push_back({100, 92.6, 1.0, "", {230, 130, 30}});
+  const at::Tensor image = RenderScatterPlot(plot);
+  // Plot area: x 96 .. width - 36, y 70 .. height - 78 (as above). Right
+  // of it, inside the picture, nothing but background.
+  const at::Tensor margin = image.slice(1, 70, plot.height - 78)
+                                .slice(2, plot.width - 34, plot.width);
+  EXPECT_EQ(margin.min().item<int>(), 255);
+  // Both labels were drawn: label text (dark blue; axes and grid are grey)
+  // appears left of the markers on two different lines.
+  const int64_t marker_x = std::lround(96 + 100.0 / 105 * (plot.width - 132));
+  const at::Tensor left_of = image.slice(2, 100, marker_x - 30).to(at::kInt);
+  const at::Tensor dark_rows =
+      ((left_of[2] - left_of[0] > 40) & (left_of[2] < 200)).any(1).nonzero();
+  ASSERT_GT(dark_rows.size(0), 0);
+  const int64_t first = dark_rows.min().item<int64_t>();
+  const int64_t last = dark_rows.max().item<int64_t>();
+  EXPECT_GT(last - first, Canvas::TextHeight(2)) << first << " " << last;
+}
+
 EvalResult FakeRow(const std::string& label, double mean, double keyframes) {
   EvalResult r;
   r.label = label;

@@ -177,16 +177,20 @@ at::Tensor RenderScatterPlot(const ScatterPlot& plot) {
     canvas.FillDisc(static_cast<float>(px(p.x)), static_cast<float>(py(p.y)), r,
                     p.color, 0.75f);
   }
-  // Each label goes right of its marker, else left, below or above: the
-  // first place inside the plot that no earlier label occupies.
+  // Each label goes right of its marker, else left, below or above (centred,
+  // then flush with the marker's right edge, for markers near the right
+  // border), else one or two lines above or below its left place: the first
+  // place inside the plot that no earlier label occupies. With none free it
+  // still stays inside the plot, at its left place moved in.
   struct Rect {
     int x0, y0, x1, y1;
   };
   std::vector<Rect> placed;
+  auto inside = [&](const Rect& a) {
+    return a.x0 >= left && a.x1 <= right && a.y0 >= top && a.y1 <= bottom;
+  };
   auto free = [&](const Rect& a) {
-    if (a.x0 < left || a.x1 > right || a.y0 < top || a.y1 > bottom) {
-      return false;
-    }
+    if (!inside(a)) return false;
     for (const Rect& b : placed) {
       if (a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1) {
         return false;
@@ -199,13 +203,23 @@ at::Tensor RenderScatterPlot(const ScatterPlot& plot) {
     const int r = static_cast<int>(std::ceil(radius(p)));
     const int cx = static_cast<int>(px(p.x)), cy = static_cast<int>(py(p.y));
     const int w = Canvas::TextWidth(p.label, 2), h = Canvas::TextHeight(2);
+    auto at = [&](int x0, int y0) { return Rect{x0, y0, x0 + w, y0 + h}; };
+    const int mid = cy - h / 2, below = cy + r + 4, above = cy - r - 4 - h;
+    const int right_of = cx + r + 6, left_of = cx - r - 6 - w;
     const Rect candidates[] = {
-        {cx + r + 6, cy - h / 2, cx + r + 6 + w, cy - h / 2 + h},
-        {cx - r - 6 - w, cy - h / 2, cx - r - 6, cy - h / 2 + h},
-        {cx - w / 2, cy + r + 4, cx - w / 2 + w, cy + r + 4 + h},
-        {cx - w / 2, cy - r - 4 - h, cx - w / 2 + w, cy - r - 4},
+        at(right_of, mid),
+        at(left_of, mid),
+        at(cx - w / 2, below),
+        at(cx - w / 2, above),
+        at(cx + r - w, below),
+        at(cx + r - w, above),
+        at(left_of, mid - h - 4),
+        at(left_of, mid + h + 4),
+        at(left_of, mid - 2 * (h + 4)),
+        at(left_of, mid + 2 * (h + 4)),
     };
-    Rect chosen = candidates[0];
+    Rect chosen = at(std::max(left, std::min(left_of, right - w)),
+                     std::max(top, std::min(mid, bottom - h)));
     for (const Rect& c : candidates) {
       if (free(c)) {
         chosen = c;
