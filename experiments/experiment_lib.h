@@ -90,7 +90,8 @@ struct ExperimentOptions {
   // LibTorch threads; while its helper runs, the two share them (half each,
   // at least one), because two processes of one thread each train faster
   // than one of two threads, and one process of two threads faster than
-  // one of one. 0: leave LibTorch's count alone (tests).
+  // one of one. Below 2 no helper starts; 0 also leaves LibTorch's count
+  // alone (tests).
   int threads = 0;
 
   // Helpers. An experiment may hand part of its training to a second
