@@ -1,9 +1,9 @@
 // Frames per second of the compressed-domain reader on one clip, in one
 // run: (a) plain decoding to RGB windows (FfmpegStreamSource with
-// export_motion off), (b) decoding plus the motion field and intra mask,
-// (c) decoding plus motion plus residual (the reader's default), each with
-// the reader's default threading (/0) and on one thread (/1). The last line
-// printed is
+// export_motion off), (b) decoding plus the block motion and intra mask,
+// (c) decoding plus motion plus the YUV residual (the reader's default),
+// each with the reader's default threading (/0) and on one thread (/1). The
+// last line printed is
 //   extract_vs_decode_time_ratio=<time of (c) / time of (a)>
 // whose goal is at most 1.3 (docs/video.md records the measured figures).
 //

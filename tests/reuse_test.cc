@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -94,12 +95,16 @@ constexpr int64_t kSide = 96;
 constexpr int64_t kSquare = 30;
 
 // A bright square on a dark background: it moves 3 px right per frame in
-// frames 1-3 and 9-11 and rests otherwise; the motion vectors are the true
-// motion (gop.h: a pixel of frame t came from pixel + motion in t - 1).
+// frames 1-3 and 9-11 and rests otherwise. The motion vectors, one per 8x8
+// block (gop.h: a pixel of frame t came from pixel + motion in t - 1), are
+// the true motion on the blocks inside the square; the blocks across its
+// edges have none, so a moving square leaves a residual there, as block
+// motion leaves the codec's residual at moving edges.
 InMemoryFrames MovingSquare() {
+  constexpr int64_t kBlocks = MotionBlocks(kSide);
   InMemoryFrames frames;
   frames.rgb = at::full({kFrames, 3, kSide, kSide}, 20, at::kByte);
-  frames.motion = at::zeros({kFrames, 2, kSide, kSide});
+  frames.motion = at::zeros({kFrames, 2, kBlocks, kBlocks});
   frames.types.assign(kFrames, FrameType::kP);
   frames.types[0] = frames.types[8] = FrameType::kI;
   int64_t x = 10;
@@ -111,10 +116,13 @@ InMemoryFrames MovingSquare() {
         .slice(2, x, x + kSquare)
         .fill_(230);
     if (moves && frames.types[t] == FrameType::kP) {
-      frames.motion[t][0]
-          .slice(0, 30, 30 + kSquare)
-          .slice(1, x, x + kSquare)
-          .fill_(-3.0);
+      // Blocks [ceil(a / 8), floor(b / 8)) lie inside [a, b).
+      auto inside = [](int64_t a, int64_t b) {
+        return std::pair<int64_t, int64_t>{MotionBlocks(a), b / kMotionBlock};
+      };
+      const auto [by0, by1] = inside(30, 30 + kSquare);
+      const auto [bx0, bx1] = inside(x, x + kSquare);
+      frames.motion[t][0].slice(0, by0, by1).slice(1, bx0, bx1).fill_(-3.0);
     }
   }
   return frames;
@@ -124,12 +132,12 @@ absl::StatusOr<GopBatch> ReadBatch() {
   absl::StatusOr<InMemoryStreamSource> source =
       InMemoryStreamSource::FromFrames(MovingSquare(), /*window_length=*/8);
   if (!source.ok()) return source.status();
-  std::vector<GopWindow> windows;
+  std::vector<ResampledWindow> windows;
   while (true) {
     absl::StatusOr<std::optional<GopWindow>> window = source->Next();
     if (!window.ok()) return window.status();
     if (!*window) break;
-    absl::StatusOr<GopWindow> cropped = CropWindow(
+    absl::StatusOr<ResampledWindow> cropped = CropWindow(
         **window,
         Box{0, 0, static_cast<float>(kSide), static_cast<float>(kSide)}, 64);
     if (!cropped.ok()) return cropped.status();

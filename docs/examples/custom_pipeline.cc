@@ -80,7 +80,7 @@ absl::Status Run(const std::string& video) {
   while (true) {
     MAPN_ASSIGN_OR_RETURN(std::optional<mapn::GopWindow> window, source.Next());
     if (!window) break;
-    MAPN_ASSIGN_OR_RETURN(mapn::GopWindow crop,
+    MAPN_ASSIGN_OR_RETURN(mapn::ResampledWindow crop,
                           mapn::CropWindow(*window, whole, size));
     MAPN_ASSIGN_OR_RETURN(mapn::GopBatch batch, mapn::ToGopBatch({crop}));
     MAPN_ASSIGN_OR_RETURN(mapn::model::RunResult result, model->Run(batch));

@@ -288,9 +288,10 @@ absl::StatusOr<int> Dump(const std::string& path, const std::string& dir) {
     if (scale <= 0) scale = std::max(1.0f, MaxMotionMagnitude(w.motion));
     for (int64_t t = 0; t < w.num_valid && written < limit; ++t) {
       const FrameMeta& meta = w.frames[static_cast<size_t>(t)];
-      const at::Tensor row =
-          HStack({w.rgb[t], MotionToColor(w.motion[t], w.intra[t], scale),
-                  ResidualToImage(w.residual[t], gain)});
+      const at::Tensor row = HStack(
+          {w.rgb[t],
+           MotionToColor(w.motion[t], w.intra[t], scale, w.height(), w.width()),
+           ResidualToImage(DenseResidual(w, t), gain)});
       const std::string file = absl::StrFormat(
           "%s/frame_%06d_%c.png", dir, meta.index, FrameTypeChar(meta.type));
       if (absl::Status s = WritePng(file, row); !s.ok()) return s;

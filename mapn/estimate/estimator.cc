@@ -82,9 +82,9 @@ absl::StatusOr<PoseTrack> EstimatePoses(const train::ModelHandle& model,
     const Box crop = options.boxes.WindowCropBox(
         first, window->length(), info.width, info.height);
     const Affine2D to_source = BoxToSquare(crop, static_cast<int>(size));
-    MAPN_ASSIGN_OR_RETURN(GopWindow cropped,
-                          ResampleWindow(*window, to_source,
-                                         static_cast<int>(size)));
+    MAPN_ASSIGN_OR_RETURN(
+        ResampledWindow cropped,
+        ResampleWindow(*window, to_source, static_cast<int>(size)));
     MAPN_ASSIGN_OR_RETURN(GopBatch batch, ToGopBatch({cropped}));
 
     Clock::time_point t0 = Clock::now();

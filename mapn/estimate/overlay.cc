@@ -103,12 +103,14 @@ at::Tensor RenderOverlayFrame(const GopWindow& window, int64_t t,
 
   at::Tensor motion_panel, residual_panel;
   if (window.motion.defined() && window.intra.defined()) {
-    motion_panel = MotionToColor(window.motion[t], window.intra[t], 0.0f);
+    motion_panel = MotionToColor(window.motion[t], window.intra[t], 0.0f,
+                                 window.height(), window.width());
   } else {
     motion_panel = at::zeros_like(frame);
   }
-  if (window.residual.defined()) {
-    residual_panel = ResidualToImage(window.residual[t], options.residual_gain);
+  if (window.has_residual()) {
+    residual_panel =
+        ResidualToImage(DenseResidual(window, t), options.residual_gain);
   } else {
     residual_panel = at::zeros_like(frame);
   }

@@ -25,7 +25,7 @@ double SecondsSince(Clock::time_point start) {
 int64_t WindowBytes(const GopWindow& w) {
   int64_t bytes = 0;
   for (const at::Tensor* t :
-       {&w.rgb, &w.motion, &w.intra, &w.residual, &w.valid}) {
+       {&w.rgb, &w.motion, &w.intra, &w.residual_y, &w.residual_uv, &w.valid}) {
     if (t->defined()) bytes += static_cast<int64_t>(t->nbytes());
   }
   return bytes;
@@ -319,7 +319,7 @@ absl::StatusOr<PoseBatch> PoseWindows::Batch(
   batch.visible = at::zeros({b, t_len, joints}, at::kFloat);
   auto joints_out = batch.joints.accessor<float, 4>();
   auto visible_out = batch.visible.accessor<float, 3>();
-  std::vector<GopWindow> crops;
+  std::vector<ResampledWindow> crops;
   crops.reserve(ids.size());
   for (int64_t i = 0; i < b; ++i) {
     const int64_t id = ids[static_cast<size_t>(i)];
@@ -338,7 +338,8 @@ absl::StatusOr<PoseBatch> PoseWindows::Batch(
           absl::StrCat("sequence '", seq.id, "' window ", info.window_index,
                        ": its crop box is degenerate"));
     }
-    MAPN_ASSIGN_OR_RETURN(GopWindow crop, ResampleWindow(source, map, size));
+    MAPN_ASSIGN_OR_RETURN(ResampledWindow crop,
+                          ResampleWindow(source, map, size));
     crops.push_back(std::move(crop));
     for (int64_t t = 0; t < t_len; ++t) {
       const int64_t f = info.frames[static_cast<size_t>(t)];

@@ -30,7 +30,7 @@
 // residuals on demand through one open reader (a request for a later window
 // of the same sequence continues it; an earlier one reopens the file), and
 // keeps decoded windows in a bounded LRU cache (cache_megabytes; a
-// 320 x 240 window of 12 frames holds about 22 MB). docs/training.md has the
+// 320 x 240 window of 12 frames holds about 5.7 MB). docs/training.md has the
 // measured costs behind this choice: decoding with residuals costs about
 // 0.9 ms per 320 x 240 frame, cropping it to 128 x 128 about 4.5 ms, a
 // training step far more, so windows are decoded again each epoch unless

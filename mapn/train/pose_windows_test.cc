@@ -243,7 +243,8 @@ TEST(PoseWindowsTest, StreamsInOrderAndCachesDecodedWindows) {
       ASSERT_TRUE(w.ok());
       absl::StatusOr<GopWindow> again = streaming->SourceWindow(id);
       ASSERT_TRUE(again.ok());
-      EXPECT_TRUE(at::equal(w->residual, again->residual));
+      EXPECT_TRUE(at::equal(w->residual_y, again->residual_y));
+      EXPECT_TRUE(at::equal(w->residual_uv, again->residual_uv));
       EXPECT_TRUE(at::equal(w->motion, again->motion));
     }
   }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "mapn/video/band_pool.h"
 #include "mapn/video/ffmpeg_decoder.h"
 #include "mapn/video/ffmpeg_util.h"
@@ -16,6 +17,9 @@ extern "C" {
 
 namespace mapn {
 namespace {
+
+static_assert(MotionGrid::kCell == kMotionBlock,
+              "the codec grid and the window's motion grid are the same");
 
 absl::Status ValidateOptions(const FfmpegStreamSourceOptions& o) {
   if (o.window_length < 1 || o.window_length > 4096) {
@@ -221,6 +225,7 @@ absl::StatusOr<std::optional<GopWindow>> FfmpegStreamSource::Next() {
     meta.index = f.index;
     meta.type = f.type;
     meta.timestamp_s = f.timestamp_s;
+    meta.color = MatrixOf(f.frame);
     std::optional<GopWindow> done = s.assembler.Add(meta);
     std::optional<GopWindow> out;
     if (done) out = emit(*std::move(done));
@@ -230,22 +235,33 @@ absl::StatusOr<std::optional<GopWindow>> FfmpegStreamSource::Next() {
                                       : std::vector<MotionVector>{});
     }
 
-    // Fill the frame's slot: RGB, and for P-frames the motion field and the
-    // residual, band by band (8 luma rows).
+    // Fill the frame's slot: for P-frames the block motion first, then RGB
+    // and the residual band by band (8 luma rows).
     const FrameSlot& slot = s.assembler.slot();
     const Yuv420View cur = ViewOf(f.frame);
-    const YuvToRgb matrix = MatrixOf(f.frame);
+    const YuvToRgb& matrix = meta.color;
     const bool inter = f.type == FrameType::kP;
     if (!inter) s.assembler.FillNoMotion(/*intra=*/true);
     const bool want_motion = inter && slot.motion[0] != nullptr;
     const bool want_residual =
         want_motion && slot.residual[0] != nullptr && s.have_prev;
     if (want_motion && slot.residual[0] != nullptr && !s.have_prev) {
-      std::fill_n(slot.residual[0], 3 * cur.width * cur.height, 0.0f);
+      s.assembler.ClearResidual();
     }
     MotionGrid grid;
     if (want_motion) {
+      if (const MotionVector* mv = FirstOffGridVector(f.motion_vectors)) {
+        return absl::UnimplementedError(absl::StrFormat(
+            "'%s': frame %d has a %dx%d motion vector block at (%d, %d), off "
+            "the %d-pixel grid windows store motion on; FFmpeg 5.1 exports "
+            "only blocks of 8 to 16 pixels on that grid for MPEG-4 Part 2 "
+            "and H.264, so this libavcodec behaves differently",
+            name, f.index, mv->w, mv->h, mv->dst_x - mv->w / 2,
+            mv->dst_y - mv->h / 2, kMotionBlock));
+      }
       grid = MotionGrid::Build(f.motion_vectors, cur.width, cur.height);
+      WriteBlockMotion(grid, 0, grid.rows(), slot.motion[0], slot.motion[1],
+                       slot.intra);
     }
     const Yuv420View prev = ViewOf(s.prev.get());
     const McOptions mc{s.filter, f.mpeg4_no_rounding};
@@ -257,13 +273,8 @@ absl::StatusOr<std::optional<GopWindow>> FfmpegStreamSource::Next() {
           std::min(cur.height, static_cast<int>(band_end) * MotionGrid::kCell);
       ConvertToRgbPlanar(cur, matrix, row_begin, row_end, slot.rgb[0],
                          slot.rgb[1], slot.rgb[2]);
-      if (want_motion) {
-        WriteDenseMotion(grid, row_begin, row_end, slot.motion[0],
-                         slot.motion[1], slot.intra);
-      }
       if (want_residual) {
-        ComputeResidualRgb(prev, cur, grid, mc, matrix,
-                           static_cast<int>(band_begin),
+        ComputeResidualYuv(prev, cur, grid, mc, static_cast<int>(band_begin),
                            static_cast<int>(band_end), slot.residual[0],
                            slot.residual[1], slot.residual[2]);
       }

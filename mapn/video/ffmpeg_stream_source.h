@@ -4,16 +4,18 @@
 // demuxes (mp4, avi, mkv, raw elementary streams, or a buffer in memory)
 // holding MPEG-4 Part 2 or H.264 video without B-frames. One pass: each
 // frame is decoded once, in order, and goes straight into the window being
-// filled (mapn/video/gop.h): the frame as RGB, the codec's motion vectors as
-// a dense field with the intra mask, and the residual F_t - MC(F_{t-1})
-// computed with the codec's own interpolation (motion_compensation.h).
-// Memory is one window plus one reference frame, whatever the video's
-// length.
+// filled (mapn/video/gop.h): the frame as RGB, the codec's motion vectors on
+// the 8x8 block grid with the intra mask, and the residual F_t - MC(F_{t-1})
+// computed with the codec's own interpolation (motion_compensation.h) per
+// Y, U, V sample (DenseResidual / ResampleWindow convert it to RGB). Memory
+// is one window plus one reference frame, whatever the video's length.
 //
 // Refused with an error that names `mapn transcode` (mapn::Transcode):
 // B-frames (at the first one), HEVC / VP9 / AV1 and every codec but MPEG-4
 // Part 2 and H.264 (at Open), pixel formats other than 8-bit 4:2:0, odd
-// sizes, sprite (GMC) VOPs. Damaged input follows DamagePolicy; see
+// sizes, sprite (GMC) VOPs. A motion vector block off the 8-pixel grid,
+// which FFmpeg 5.1 never exports, fails Next() with Unimplemented rather
+// than being stored inexactly. Damaged input follows DamagePolicy; see
 // docs/video.md for both policies.
 //
 // Example:
@@ -23,7 +25,8 @@
 //   while (true) {
 //     MAPN_ASSIGN_OR_RETURN(std::optional<GopWindow> window, source.Next());
 //     if (!window) break;
-//     Use(window->rgb, window->motion, window->residual);
+//     Use(window->rgb, window->motion, window->residual_y,
+//         window->residual_uv);
 //   }
 #ifndef MAPN_VIDEO_FFMPEG_STREAM_SOURCE_H_
 #define MAPN_VIDEO_FFMPEG_STREAM_SOURCE_H_

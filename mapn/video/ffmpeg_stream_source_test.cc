@@ -93,6 +93,20 @@ double FractionNear(const ReadResult& r, float ex, float ey, int64_t* blocks) {
   return n > 0 ? static_cast<double>(good) / static_cast<double>(n) : 0.0;
 }
 
+// Every window's block grid holds exactly its raw vectors (with the
+// reader's refusal of off-grid blocks, the losslessness of gop.h's block
+// layout). Returns the number of vectors checked.
+int64_t ExpectBlocksCarryTheVectors(const ReadResult& r) {
+  int64_t checked = 0;
+  for (size_t k = 0; k < r.windows.size(); ++k) {
+    absl::StatusOr<int64_t> n =
+        testing::CheckBlockMotion(r.windows[k], r.vectors[k]);
+    EXPECT_TRUE(n.ok()) << "window " << k << ": " << n.status();
+    if (n.ok()) checked += *n;
+  }
+  return checked;
+}
+
 FfmpegStreamSourceOptions KeepVectors() {
   FfmpegStreamSourceOptions o;
   o.keep_motion_vectors = true;
@@ -109,12 +123,38 @@ TEST(MotionTest, Mpeg4RecoversSubPixelTranslation) {
   int64_t blocks = 0;
   EXPECT_GE(FractionNear(r, -1.5f, 0.5f, &blocks), 0.9);
   EXPECT_GT(blocks, 500);
-  // The dense field carries the raw vectors: check one block centre.
+  // The block grid carries the raw vectors, every one of them.
+  EXPECT_GT(ExpectBlocksCarryTheVectors(r), 500);
+  // And a consumer that wants a per-pixel field gets the block's vector at
+  // every pixel of the block.
   const GopWindow& w = r.windows[0];
   const MotionVector& mv = r.vectors[0][1][10];
-  EXPECT_FLOAT_EQ(w.motion[1][0][mv.dst_y][mv.dst_x].item<float>(), mv.dx());
-  EXPECT_FLOAT_EQ(w.motion[1][1][mv.dst_y][mv.dst_x].item<float>(), mv.dy());
-  EXPECT_FALSE(w.intra[1][0][mv.dst_y][mv.dst_x].item<bool>());
+  const at::Tensor dense = DenseMotion(w, 1);
+  for (int y = mv.dst_y - mv.h / 2; y < mv.dst_y + mv.h / 2; y += 3) {
+    for (int x = mv.dst_x - mv.w / 2; x < mv.dst_x + mv.w / 2; x += 3) {
+      EXPECT_FLOAT_EQ(dense[0][y][x].item<float>(), mv.dx());
+      EXPECT_FLOAT_EQ(dense[1][y][x].item<float>(), mv.dy());
+      EXPECT_FALSE(DenseIntra(w, 1)[0][y][x].item<bool>());
+    }
+  }
+}
+
+TEST(MotionTest, FourVectorMacroblocksAreKeptPerBlock) {
+  // MPEG-4 "4MV" macroblocks: four 8x8 vectors each.
+  VideoWriterOptions four_mv = Mpeg4Options();
+  four_mv.codec_options["flags"] = "+mv4";
+  const std::string path =
+      MovingClip("blocks_4mv.mp4", -0.5f, 1.25f, four_mv, 16, 120, 88);
+  const ReadResult r = ReadAll(path, KeepVectors());
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  int64_t small = 0;
+  for (const auto& window : r.vectors) {
+    for (const auto& frame : window) {
+      for (const MotionVector& mv : frame) small += mv.w == 8;
+    }
+  }
+  EXPECT_GT(small, 0);
+  EXPECT_GT(ExpectBlocksCarryTheVectors(r), 0);
 }
 
 TEST(MotionTest, H264RecoversQuarterPixelTranslation) {
@@ -126,8 +166,9 @@ TEST(MotionTest, H264RecoversQuarterPixelTranslation) {
   EXPECT_GE(FractionNear(r, -0.75f, -1.25f, &blocks), 0.9);
   EXPECT_GT(blocks, 500);
   // Sub-pel precision is kept: quarter-pel values appear in the field.
-  const float v = r.windows[0].motion[2][0][48][64].item<float>();
+  const float v = r.windows[0].motion[2][0][6][8].item<float>();
   EXPECT_NE(v, std::round(v));
+  EXPECT_GT(ExpectBlocksCarryTheVectors(r), 500);
 }
 
 double MeanAbsResidual(const ReadResult& r) {
@@ -136,8 +177,9 @@ double MeanAbsResidual(const ReadResult& r) {
   for (const GopWindow& w : r.windows) {
     for (int64_t t = 0; t < w.num_valid; ++t) {
       if (w.frames[static_cast<size_t>(t)].type != FrameType::kP) continue;
-      sum += w.residual[t].abs().sum().item<double>();
-      n += w.residual[t].numel();
+      const at::Tensor residual = DenseResidual(w, t);  // RGB grey levels
+      sum += residual.abs().sum().item<double>();
+      n += residual.numel();
     }
   }
   return n > 0 ? sum / static_cast<double>(n) : -1;
@@ -158,15 +200,19 @@ TEST(ResidualTest, StaticSceneHasAlmostNoResidual) {
 }
 
 // Fraction of inter (non-intra) pixels of P-frames whose residual is
-// exactly zero.
+// exactly zero in R, G and B.
 double ExactFraction(const ReadResult& r) {
   int64_t zero = 0, n = 0;
   for (const GopWindow& w : r.windows) {
     for (int64_t t = 0; t < w.num_valid; ++t) {
       if (w.frames[static_cast<size_t>(t)].type != FrameType::kP) continue;
-      const at::Tensor inter =
-          w.intra[t].logical_not().expand_as(w.residual[t]);
-      zero += w.residual[t].eq(0).logical_and(inter).sum().item<int64_t>();
+      const at::Tensor inter = DenseIntra(w, t).logical_not().squeeze(0);
+      zero += DenseResidual(w, t)
+                  .eq(0)
+                  .all(0)
+                  .logical_and(inter)
+                  .sum()
+                  .item<int64_t>();
       n += inter.sum().item<int64_t>();
     }
   }
@@ -227,16 +273,24 @@ TEST(LayoutTest, GopsWindowsAndPadding) {
     EXPECT_EQ(w.window_index, static_cast<int64_t>(i));
     EXPECT_EQ(w.window_in_gop, 0);
     EXPECT_EQ(w.rgb.sizes(), (std::vector<int64_t>{12, 3, 48, 64}));
-    EXPECT_EQ(w.motion.sizes(), (std::vector<int64_t>{12, 2, 48, 64}));
-    EXPECT_EQ(w.intra.sizes(), (std::vector<int64_t>{12, 1, 48, 64}));
-    EXPECT_EQ(w.residual.sizes(), (std::vector<int64_t>{12, 3, 48, 64}));
+    EXPECT_EQ(w.motion.sizes(), (std::vector<int64_t>{12, 2, 6, 8}));
+    EXPECT_EQ(w.intra.sizes(), (std::vector<int64_t>{12, 1, 6, 8}));
+    EXPECT_EQ(w.residual_y.sizes(), (std::vector<int64_t>{12, 1, 48, 64}));
+    EXPECT_EQ(w.residual_uv.sizes(), (std::vector<int64_t>{12, 2, 24, 32}));
+    EXPECT_EQ(w.motion.scalar_type(), at::kFloat);
+    EXPECT_EQ(w.intra.scalar_type(), at::kBool);
+    EXPECT_EQ(w.residual_y.scalar_type(), at::kShort);
+    EXPECT_EQ(w.residual_uv.scalar_type(), at::kShort);
+    EXPECT_FALSE(w.frames[0].color.bt709);  // FFmpeg's encoder: BT.601
+    EXPECT_FALSE(w.frames[0].color.full_range);
     EXPECT_EQ(w.frames[0].type, FrameType::kI);
     EXPECT_TRUE(w.frames[0].starts_gop);
     EXPECT_EQ(w.frames[0].index, static_cast<int64_t>(12 * i));
     EXPECT_NEAR(w.frames[0].timestamp_s, 12.0 * i / 25.0, 1e-6);
     // I-frame: no motion, no residual, all intra.
     EXPECT_EQ(w.motion[0].abs().sum().item<float>(), 0.0f);
-    EXPECT_EQ(w.residual[0].abs().sum().item<float>(), 0.0f);
+    EXPECT_EQ(w.residual_y[0].abs().sum().item<int64_t>(), 0);
+    EXPECT_EQ(w.residual_uv[0].abs().sum().item<int64_t>(), 0);
     EXPECT_TRUE(w.intra[0].all().item<bool>());
     for (int64_t t = 1; t < w.num_valid; ++t) {
       EXPECT_EQ(w.frames[static_cast<size_t>(t)].type, FrameType::kP);
@@ -292,7 +346,7 @@ TEST(LayoutTest, LongGopsBecomeContinuationWindows) {
     EXPECT_EQ(w.frames[0].index, 12 * i);
     // The opening P-frame keeps its motion and residual.
     EXPECT_GT(w.motion[0].abs().sum().item<float>(), 0.0f);
-    EXPECT_GT(w.residual[0].abs().sum().item<float>(), 0.0f);
+    EXPECT_GT(w.residual_y[0].abs().sum().item<int64_t>(), 0);
   }
   EXPECT_EQ(r.windows[3].num_valid, 4);
 }
@@ -334,8 +388,10 @@ TEST(ContainerTest, EveryContainerGivesTheSameWindows) {
       EXPECT_TRUE(results[i].windows[w].rgb.equal(results[0].windows[w].rgb));
       EXPECT_TRUE(
           results[i].windows[w].motion.equal(results[0].windows[w].motion));
-      EXPECT_TRUE(
-          results[i].windows[w].residual.equal(results[0].windows[w].residual));
+      EXPECT_TRUE(results[i].windows[w].residual_y.equal(
+          results[0].windows[w].residual_y));
+      EXPECT_TRUE(results[i].windows[w].residual_uv.equal(
+          results[0].windows[w].residual_uv));
     }
   }
   // A raw H.264 elementary stream (no container, no timestamps of its own).
@@ -360,7 +416,8 @@ TEST(ContainerTest, MemoryInputEqualsFileInput) {
     absl::StatusOr<std::optional<GopWindow>> got = source->Next();
     ASSERT_TRUE(got.ok() && got->has_value());
     EXPECT_TRUE((*got)->rgb.equal(want.rgb));
-    EXPECT_TRUE((*got)->residual.equal(want.residual));
+    EXPECT_TRUE((*got)->residual_y.equal(want.residual_y));
+    EXPECT_TRUE((*got)->residual_uv.equal(want.residual_uv));
   }
   EXPECT_FALSE(source->Next()->has_value());
   EXPECT_EQ(source->info().path, "memory clip");
@@ -377,12 +434,15 @@ TEST(OptionsTest, DecodeOnlyAndSerialModesAgree) {
   ASSERT_TRUE(frames_only.status.ok());
   EXPECT_TRUE(frames_only.windows[0].rgb.equal(full.windows[0].rgb));
   EXPECT_FALSE(frames_only.windows[0].motion.defined());
-  EXPECT_FALSE(frames_only.windows[0].residual.defined());
+  EXPECT_FALSE(frames_only.windows[0].has_residual());
   FfmpegStreamSourceOptions serial;
   serial.parallel = false;
   serial.decoder_threads = 1;
   const ReadResult one_thread = ReadAll(path, serial);
-  EXPECT_TRUE(one_thread.windows[0].residual.equal(full.windows[0].residual));
+  EXPECT_TRUE(
+      one_thread.windows[0].residual_y.equal(full.windows[0].residual_y));
+  EXPECT_TRUE(
+      one_thread.windows[0].residual_uv.equal(full.windows[0].residual_uv));
   EXPECT_TRUE(one_thread.windows[0].motion.equal(full.windows[0].motion));
 }
 

@@ -2,10 +2,10 @@
 //
 // A StreamSource over data already in memory, for tests and tools that must
 // not depend on FFmpeg or on files: either ready-made GopWindows, or frames
-// (with optional motion fields) that it cuts into windows by the same rules
-// as the FFmpeg reader (window_assembler.h), computing the residual with a
-// bilinear warp of the previous frame's RGB. It shows that the concept is
-// about windows, not about FFmpeg.
+// (with optional block motion, gop.h's 8x8 grid) that it cuts into windows
+// by the same rules as the FFmpeg reader (window_assembler.h), computing the
+// residual with a bilinear warp of the previous frame's YUV 4:2:0 planes. It
+// shows that the concept is about windows, not about FFmpeg.
 //
 // Example:
 //
@@ -35,8 +35,9 @@ namespace mapn {
 struct InMemoryFrames {
   at::Tensor rgb;                // uint8 [N, 3, H, W]
   std::vector<FrameType> types;  // N entries, kI or kP; the first is kI
-  at::Tensor motion;         // optional float [N, 2, H, W] (gop.h convention)
-  at::Tensor intra;          // optional bool [N, 1, H, W]; false when absent
+  // Optional, on gop.h's block grid (Hb = ceil(H / 8), Wb = ceil(W / 8)):
+  at::Tensor motion;  // float [N, 2, Hb, Wb], gop.h convention; zero if absent
+  at::Tensor intra;   // bool [N, 1, Hb, Wb]; false when absent
   double frame_rate = 25.0;  // for timestamps index / frame_rate
 };
 
@@ -47,10 +48,16 @@ class InMemoryStreamSource {
   static absl::StatusOr<InMemoryStreamSource> FromWindows(
       StreamInfo info, std::vector<GopWindow> windows);
 
-  // Cuts frames into windows of `window_length`. Motion (zero where absent)
-  // is taken as given and the residual of a P-frame is
-  // F_t - bilinear_warp(F_{t-1}, motion_t) with edge replication; I-frames
-  // have zero motion and residual and an all-true intra mask.
+  // Cuts frames into windows of `window_length`; rgb is the frames as
+  // given. Motion (zero where absent) is taken as given. The residual of a
+  // P-frame is computed as an encoder would see the frames: each is
+  // converted to BT.601 full-range YUV 4:2:0 (Y per pixel, U and V of each
+  // 2x2 block's mean colour, rounded), and per plane residual =
+  // round(F_t - bilinear_warp(F_{t-1}, motion_t)) with edge replication,
+  // every sample moved by its block's vector (halved for chroma); so for
+  // grey frames DenseResidual is exactly the grey-level difference.
+  // frames[t].color is that matrix. I-frames have zero motion and residual
+  // and an all-true intra mask.
   static absl::StatusOr<InMemoryStreamSource> FromFrames(
       const InMemoryFrames& frames, int64_t window_length = 12);
 

@@ -1,6 +1,9 @@
 // Measures how closely the reader's motion compensation follows the codec,
 // for docs/video.md. For each clip and each interpolation filter it prints
-//   exact%   inter pixels of P-frames whose residual is exactly zero
+//   exact%   inter pixels of P-frames whose residual is exactly zero in R,
+//            G and B (the window's residual is rounded, and all three
+//            round to 0 exactly where the Y, U, V differences are all 0,
+//            so exact% does not depend on the rounding)
 //   mean|r|  mean absolute residual over P-frames (grey levels)
 // in two decodings:
 //   pred-only  P-frames decoded WITHOUT their coded residual (FFmpeg's
@@ -56,12 +59,14 @@ Score Measure(const std::string& path, McFilter filter, bool prediction_only) {
     if (!*w) break;
     for (int64_t t = 0; t < (*w)->num_valid; ++t) {
       if ((*w)->frames[static_cast<size_t>(t)].type != FrameType::kP) continue;
-      const at::Tensor r = (*w)->residual[t];
-      const at::Tensor mask = (*w)->intra[t].logical_not().expand_as(r);
+      const at::Tensor r = DenseResidual(**w, t);
+      // Per pixel: exact when R, G and B are all 0.
+      const at::Tensor inter_pixels =
+          DenseIntra(**w, t).logical_not().squeeze(0);
       sum += r.abs().sum().item<double>();
       values += r.numel();
-      zero += r.eq(0).logical_and(mask).sum().item<int64_t>();
-      inter += mask.sum().item<int64_t>();
+      zero += r.eq(0).all(0).logical_and(inter_pixels).sum().item<int64_t>();
+      inter += inter_pixels.sum().item<int64_t>();
     }
   }
   score.ok = true;

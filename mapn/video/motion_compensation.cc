@@ -435,39 +435,13 @@ void PredictBand(const Predictor& predictor, int row, int cells,
   }
 }
 
-// Chroma terms of the residual for one chroma row, duplicated to luma
-// columns: tr = krv dV, tg = kgu dU + kgv dV, tb = kbu dU.
+// One row of cur - prediction, widened to int16.
 MAPN_VECTOR_CLONES
-void ChromaResidualTerms(const uint8_t* __restrict cu,
-                         const uint8_t* __restrict cv,
-                         const uint8_t* __restrict pu,
-                         const uint8_t* __restrict pv, int pairs, float krv,
-                         float kgu, float kgv, float kbu, float* __restrict tr,
-                         float* __restrict tg, float* __restrict tb) {
-  for (int i = 0; i < pairs; ++i) {
-    const float du = static_cast<float>(static_cast<int>(cu[i]) - pu[i]);
-    const float dv = static_cast<float>(static_cast<int>(cv[i]) - pv[i]);
-    const float r = krv * dv, g = kgu * du + kgv * dv, b = kbu * du;
-    tr[2 * i] = r;
-    tr[2 * i + 1] = r;
-    tg[2 * i] = g;
-    tg[2 * i + 1] = g;
-    tb[2 * i] = b;
-    tb[2 * i + 1] = b;
-  }
-}
-
-MAPN_VECTOR_CLONES
-void LumaResidualRow(const uint8_t* __restrict cy, const uint8_t* __restrict py,
-                     const float* __restrict tr, const float* __restrict tg,
-                     const float* __restrict tb, int width, float ky,
-                     float* __restrict r, float* __restrict g,
-                     float* __restrict b) {
-  for (int x = 0; x < width; ++x) {
-    const float dy = ky * static_cast<float>(static_cast<int>(cy[x]) - py[x]);
-    r[x] = dy + tr[x];
-    g[x] = dy + tg[x];
-    b[x] = dy + tb[x];
+void DifferenceRow(const uint8_t* __restrict cur,
+                   const uint8_t* __restrict prediction, int n,
+                   int16_t* __restrict out) {
+  for (int i = 0; i < n; ++i) {
+    out[i] = static_cast<int16_t>(static_cast<int>(cur[i]) - prediction[i]);
   }
 }
 
@@ -503,41 +477,35 @@ void PredictYuv(const Yuv420View& prev, const MotionGrid& grid,
   }
 }
 
-void ComputeResidualRgb(const Yuv420View& prev, const Yuv420View& cur,
+void ComputeResidualYuv(const Yuv420View& prev, const Yuv420View& cur,
                         const MotionGrid& grid, const McOptions& options,
-                        const YuvToRgb& matrix, int cell_row_begin,
-                        int cell_row_end, float* r, float* g, float* b) {
+                        int cell_row_begin, int cell_row_end, int16_t* y,
+                        int16_t* u, int16_t* v) {
   const Predictor predictor(prev, grid, options);
   const int width = grid.width(), height = grid.height();
+  const int cw = (width + 1) / 2, ch = (height + 1) / 2;
   const int cells = (width + kLuma - 1) / kLuma;
   const int padded = cells * kLuma;
   std::vector<uint8_t> band(static_cast<size_t>(padded) * (kLuma + kLuma / 2));
   uint8_t* by = band.data();
   uint8_t* bu = by + padded * kLuma;
   uint8_t* bv = bu + padded / 2 * kChroma;
-  std::vector<float> terms(3 * static_cast<size_t>(padded));
-  float* tr = terms.data();
-  float* tg = tr + padded;
-  float* tb = tg + padded;
-  const float ky = matrix.fy();
   for (int row = cell_row_begin; row < cell_row_end; ++row) {
     const int y0 = row * kLuma;
     if (y0 >= height) break;
     PredictBand(predictor, row, cells, padded, by, bu, bv);
-    for (int ly = 0; ly < std::min(kLuma, height - y0); ++ly) {
-      const int yy = y0 + ly;
-      if (ly % 2 == 0) {
-        const int64_t crow = yy / 2;
-        ChromaResidualTerms(
-            cur.u + crow * cur.uv_stride, cur.v + crow * cur.uv_stride,
-            bu + (ly / 2) * (padded / 2), bv + (ly / 2) * (padded / 2),
-            (width + 1) / 2, matrix.frv(), matrix.fgu(), matrix.fgv(),
-            matrix.fbu(), tr, tg, tb);
-      }
-      const int64_t offset = static_cast<int64_t>(yy) * width;
-      LumaResidualRow(cur.y + static_cast<int64_t>(yy) * cur.y_stride,
-                      by + ly * padded, tr, tg, tb, width, ky, r + offset,
-                      g + offset, b + offset);
+    for (int r = 0; r < std::min(kLuma, height - y0); ++r) {
+      const int64_t yy = y0 + r;
+      DifferenceRow(cur.y + yy * cur.y_stride, by + r * padded, width,
+                    y + yy * width);
+    }
+    const int cy0 = row * kChroma;
+    for (int r = 0; r < std::min(kChroma, ch - cy0); ++r) {
+      const int64_t cy = cy0 + r;
+      DifferenceRow(cur.u + cy * cur.uv_stride, bu + r * padded / 2, cw,
+                    u + cy * cw);
+      DifferenceRow(cur.v + cy * cur.uv_stride, bv + r * padded / 2, cw,
+                    v + cy * cw);
     }
   }
 }

@@ -1,8 +1,8 @@
 // File: motion_compensation.h
 //
 // Motion compensation of a P-frame from its predecessor with the codec's own
-// vectors and interpolation filters, and the residual F_t - MC(F_{t-1})
-// converted to RGB. The prediction is computed on the decoded YUV planes, as
+// vectors and interpolation filters, and the residual F_t - MC(F_{t-1}) per
+// YUV sample. The prediction is computed on the decoded YUV planes, as
 // the codec computes it, so for MPEG-4 Part 2 it reproduces the decoder's
 // prediction exactly (half-pel averages with the VOP's rounding control, the
 // H.263 chroma vector rounding, four-vector chroma), and the residual is the
@@ -19,8 +19,8 @@
 // Example:
 //
 //   McOptions mc{.filter = McFilter::kMpeg4, .no_rounding = vop_rounding};
-//   ComputeResidualRgb(prev_yuv, cur_yuv, grid, mc, matrix, 0, grid.rows(),
-//                      r, g, b);  // float planes, width * height each
+//   ComputeResidualYuv(prev_yuv, cur_yuv, grid, mc, 0, grid.rows(),
+//                      y, u, v);  // int16 planes, 4:2:0
 #ifndef MAPN_VIDEO_MOTION_COMPENSATION_H_
 #define MAPN_VIDEO_MOTION_COMPENSATION_H_
 
@@ -63,13 +63,14 @@ void PredictYuv(const Yuv420View& prev, const MotionGrid& grid,
                 const McOptions& options, int cell_row_begin, int cell_row_end,
                 uint8_t* y, uint8_t* u, uint8_t* v);
 
-// Writes (cur - prediction) converted to RGB with `matrix` into float planes
-// r, g, b (width * height each, grey levels in [-255, 255] up to the matrix
-// gain) for the same cell rows.
-void ComputeResidualRgb(const Yuv420View& prev, const Yuv420View& cur,
+// Writes cur - prediction for the same cell rows into tightly packed int16
+// planes like PredictYuv's: y (width * height), u and v (ceil(width / 2) *
+// ceil(height / 2)), values in [-255, 255]. This is gop.h's residual;
+// ResidualToRgb (yuv.h) converts it to RGB.
+void ComputeResidualYuv(const Yuv420View& prev, const Yuv420View& cur,
                         const MotionGrid& grid, const McOptions& options,
-                        const YuvToRgb& matrix, int cell_row_begin,
-                        int cell_row_end, float* r, float* g, float* b);
+                        int cell_row_begin, int cell_row_end, int16_t* y,
+                        int16_t* u, int16_t* v);
 
 }  // namespace mapn
 

@@ -160,16 +160,64 @@ TEST(MotionGridTest, MapsBlocksToCellsAndLeavesIntraUncovered) {
   EXPECT_FALSE(grid.at(2, 0).has_vector);
   EXPECT_EQ(grid.covered_cells(), 5);
 
-  std::vector<float> dx(36 * 20), dy(36 * 20);
-  bool intra[36 * 20];
-  WriteDenseMotion(grid, 0, 20, dx.data(), dy.data(), intra);
-  EXPECT_FLOAT_EQ(dx[5 * 36 + 7], 1.5f);
-  EXPECT_FLOAT_EQ(dy[15 * 36 + 15], -1.0f);
-  EXPECT_FALSE(intra[15 * 36 + 15]);
-  EXPECT_FLOAT_EQ(dx[2 * 36 + 20], 0.25f);
-  EXPECT_TRUE(intra[2 * 36 + 24]);
-  EXPECT_TRUE(intra[19 * 36 + 35]);
-  EXPECT_FLOAT_EQ(dx[19 * 36 + 35], 0.0f);
+  // The picture's block grid: ceil(36 / 8) x ceil(20 / 8) = 5 x 3 cells, the
+  // overhanging sixth column and fourth row left out. Rows are written in
+  // two calls, as two bands would.
+  std::vector<float> dx(5 * 3, -9.0f), dy(5 * 3, -9.0f);
+  bool intra[5 * 3];
+  WriteBlockMotion(grid, 0, 1, dx.data(), dy.data(), intra);
+  WriteBlockMotion(grid, 1, 4, dx.data(), dy.data(), intra);
+  EXPECT_FLOAT_EQ(dx[0 * 5 + 0], 1.5f);   // pixel (7, 5)
+  EXPECT_FLOAT_EQ(dy[1 * 5 + 1], -1.0f);  // pixel (15, 15)
+  EXPECT_FALSE(intra[1 * 5 + 1]);
+  EXPECT_FLOAT_EQ(dx[0 * 5 + 2], 0.25f);  // pixel (20, 2)
+  EXPECT_TRUE(intra[0 * 5 + 3]);          // pixel (24, 2)
+  EXPECT_TRUE(intra[2 * 5 + 4]);          // pixel (35, 19)
+  EXPECT_FLOAT_EQ(dx[2 * 5 + 4], 0.0f);
+  EXPECT_FLOAT_EQ(dy[2 * 5 + 4], 0.0f);
+}
+
+TEST(MotionGridTest, FindsVectorsOffTheBlockGrid) {
+  // FFmpeg's shapes: 16x16, 16x8, 8x16 and 8x8, all on the 8-pixel grid,
+  // also where a macroblock overhangs the picture or starts left of it.
+  std::vector<MotionVector> on = {Block(0, 0, 16, 1, 1, 2),
+                                  Block(16, 8, 8, 1, 1, 4),
+                                  Block(-8, -16, 8, 0, 0, 2)};
+  MotionVector wide = Block(32, 0, 16, 2, 0, 4);
+  wide.h = 8;
+  wide.dst_y = 4;
+  on.push_back(wide);
+  MotionVector tall = Block(48, 0, 16, 2, 0, 4);
+  tall.w = 8;
+  tall.dst_x = 52;
+  on.push_back(tall);
+  EXPECT_EQ(FirstOffGridVector(on), nullptr);
+  // A future-reference vector is not the grid's concern (B-frames are
+  // refused before).
+  MotionVector future = Block(3, 3, 4, 0, 0, 4);
+  future.source = 1;
+  on.push_back(future);
+  EXPECT_EQ(FirstOffGridVector(on), nullptr);
+
+  // Near misses, each breaking one condition.
+  MotionVector sub8 = Block(8, 8, 4, 1, 1, 4);  // a 4x4 block
+  MotionVector narrow = Block(8, 8, 8, 1, 1, 4);
+  narrow.w = 4;  // 4x8
+  narrow.dst_x = 10;
+  MotionVector shifted = Block(4, 0, 16, 1, 1, 2);  // starts at x = 4
+  MotionVector shifted_y = Block(0, 12, 8, 1, 1, 2);
+  MotionVector negative = Block(-4, 0, 8, 1, 1, 2);
+  MotionVector empty = Block(0, 0, 16, 1, 1, 2);
+  empty.h = 0;
+  for (const MotionVector& bad :
+       {sub8, narrow, shifted, shifted_y, negative, empty}) {
+    std::vector<MotionVector> mvs = on;
+    mvs.push_back(bad);
+    const MotionVector* found = FirstOffGridVector(mvs);
+    ASSERT_NE(found, nullptr)
+        << bad.w << "x" << bad.h << " at " << bad.dst_x << ", " << bad.dst_y;
+    EXPECT_EQ(*found, bad);
+  }
 }
 
 TEST(MotionGridTest, IgnoresMalformedVectors) {
@@ -354,14 +402,45 @@ TEST(ResidualTest, IsZeroWhereThePredictionIsExact) {
       mvs.push_back(Block(bx, by, 16, 2 * sx, 2 * sy, 2));
   }
   const MotionGrid grid = MotionGrid::Build(mvs, 64, 32);
-  std::vector<float> r(64 * 32), g(64 * 32), b(64 * 32);
-  const YuvToRgb matrix = YuvToRgb::Make(false, false);
-  ComputeResidualRgb(prev.view(), cur.view(), grid, {McFilter::kMpeg4, false},
-                     matrix, 0, grid.rows(), r.data(), g.data(), b.data());
-  for (size_t i = 0; i < r.size(); ++i) {
-    ASSERT_EQ(r[i], 0.0f);
-    ASSERT_EQ(g[i], 0.0f);
-    ASSERT_EQ(b[i], 0.0f);
+  std::vector<int16_t> y(64 * 32, 7), u(32 * 16, 7), v(32 * 16, 7);
+  ComputeResidualYuv(prev.view(), cur.view(), grid, {McFilter::kMpeg4, false},
+                     0, grid.rows(), y.data(), u.data(), v.data());
+  for (int16_t value : y) ASSERT_EQ(value, 0);
+  for (size_t i = 0; i < u.size(); ++i) {
+    ASSERT_EQ(u[i], 0);
+    ASSERT_EQ(v[i], 0);
+  }
+}
+
+TEST(ResidualTest, IsCurrentMinusPredictionPerSample) {
+  // Random pictures and vectors, odd sizes (chroma planes of ceil(w / 2)),
+  // computed in two bands: every stored value is the current sample minus
+  // the per-pixel reference prediction, in every plane.
+  const int w = 46, h = 30, cw = 23, ch = 15;
+  const Frame prev(w, h, 31), cur(w, h, 32);
+  const std::vector<MotionVector> mvs = {
+      Block(0, 0, 16, 3, -1, 2), Block(16, 0, 16, -7, 2, 2),
+      Block(32, 0, 8, 1, 1, 2),  Block(40, 8, 8, 5, -3, 2),
+      Block(0, 16, 16, 0, 0, 2), Block(16, 16, 16, 12, 9, 2)};
+  for (bool no_rounding : {false, true}) {
+    const McOptions mc{McFilter::kMpeg4, no_rounding};
+    const MotionGrid grid = MotionGrid::Build(mvs, w, h);
+    std::vector<int16_t> y(w * h, 999), u(cw * ch, 999), v(cw * ch, 999);
+    ComputeResidualYuv(prev.view(), cur.view(), grid, mc, 0, 2, y.data(),
+                       u.data(), v.data());
+    ComputeResidualYuv(prev.view(), cur.view(), grid, mc, 2, grid.rows(),
+                       y.data(), u.data(), v.data());
+    const Planes p = Predict(prev, mvs, mc);
+    int non_zero = 0;
+    for (size_t i = 0; i < y.size(); ++i) {
+      ASSERT_EQ(y[i], cur.y[i] - p.y[i]) << "luma " << i;
+      non_zero += y[i] != 0;
+    }
+    for (size_t i = 0; i < u.size(); ++i) {
+      ASSERT_EQ(u[i], cur.u[i] - p.u[i]) << "u " << i;
+      ASSERT_EQ(v[i], cur.v[i] - p.v[i]) << "v " << i;
+    }
+    EXPECT_GT(non_zero, w * h / 2);  // random pictures: mostly non-zero
   }
 }
 
@@ -379,9 +458,19 @@ TEST(ResidualTest, EqualsTheDifferenceOfTheRgbPictures) {
   const McOptions mc{McFilter::kMpeg4, true};
   const MotionGrid grid = MotionGrid::Build(mvs, 32, 16);
   const YuvToRgb m = YuvToRgb::Make(true, false);
-  std::vector<float> res(3 * 32 * 16);
-  ComputeResidualRgb(prev.view(), cur.view(), grid, mc, m, 0, grid.rows(),
-                     res.data(), res.data() + 512, res.data() + 1024);
+  std::vector<int16_t> y(32 * 16), u(16 * 8), v(16 * 8);
+  ComputeResidualYuv(prev.view(), cur.view(), grid, mc, 0, grid.rows(),
+                     y.data(), u.data(), v.data());
+  std::vector<float> res(3 * 512);
+  for (int py = 0; py < 16; ++py) {
+    for (int px = 0; px < 32; ++px) {
+      const int i = py * 32 + px, c = (py / 2) * 16 + px / 2;
+      const RgbResidual rgb = ResidualToRgb(m, y[i], u[c], v[c]);
+      res[i] = rgb.r;
+      res[512 + i] = rgb.g;
+      res[1024 + i] = rgb.b;
+    }
+  }
   const Planes p = Predict(prev, mvs, mc);
   const Yuv420View pred{p.y.data(), p.u.data(), p.v.data(), 32, 16, 32, 16};
   std::vector<uint8_t> rgb_cur(3 * 512), rgb_pred(3 * 512);
@@ -390,7 +479,8 @@ TEST(ResidualTest, EqualsTheDifferenceOfTheRgbPictures) {
   ConvertToRgbPlanar(pred, m, 0, 16, rgb_pred.data(), rgb_pred.data() + 512,
                      rgb_pred.data() + 1024);
   for (size_t i = 0; i < res.size(); ++i) {
-    ASSERT_NEAR(res[i], static_cast<float>(rgb_cur[i]) - rgb_pred[i], 1.01f)
+    // The two conversions round to integers, each within 0.5.
+    ASSERT_NEAR(res[i], static_cast<float>(rgb_cur[i]) - rgb_pred[i], 1.0f)
         << i;
   }
 }

@@ -1,7 +1,6 @@
 #include "mapn/video/motion_vectors.h"
 
 #include <algorithm>
-#include <cstring>
 
 namespace mapn {
 namespace {
@@ -60,34 +59,34 @@ int64_t MotionGrid::covered_cells() const {
                        [](const Cell& c) { return c.has_vector; });
 }
 
-void WriteDenseMotion(const MotionGrid& grid, int row_begin, int row_end,
-                      float* dx, float* dy, bool* intra) {
-  const int64_t width = grid.width();
-  for (int y = row_begin; y < row_end; ++y) {
-    float* dx_row = dx + y * width;
-    float* dy_row = dy + y * width;
-    bool* intra_row = intra + y * width;
-    if (y != row_begin && y % MotionGrid::kCell != 0) {
-      // Every row of a cell row is the same: copy the one above.
-      std::memcpy(dx_row, dx_row - width, width * sizeof(float));
-      std::memcpy(dy_row, dy_row - width, width * sizeof(float));
-      std::memcpy(intra_row, intra_row - width, width * sizeof(bool));
-      continue;
+const MotionVector* FirstOffGridVector(
+    const std::vector<MotionVector>& vectors) {
+  constexpr int kCell = MotionGrid::kCell;
+  for (const MotionVector& mv : vectors) {
+    if (mv.source >= 0) continue;
+    const int64_t x0 = int64_t{mv.dst_x} - mv.w / 2;
+    const int64_t y0 = int64_t{mv.dst_y} - mv.h / 2;
+    if (mv.w <= 0 || mv.h <= 0 || mv.w % kCell != 0 || mv.h % kCell != 0 ||
+        x0 % kCell != 0 || y0 % kCell != 0) {
+      return &mv;
     }
-    const int r = y / MotionGrid::kCell;
-    for (int c = 0; c < grid.cols(); ++c) {
+  }
+  return nullptr;
+}
+
+void WriteBlockMotion(const MotionGrid& grid, int row_begin, int row_end,
+                      float* dx, float* dy, bool* intra) {
+  constexpr int kCell = MotionGrid::kCell;
+  const int rows = (grid.height() + kCell - 1) / kCell;
+  const int cols = (grid.width() + kCell - 1) / kCell;
+  for (int r = std::max(row_begin, 0); r < std::min(row_end, rows); ++r) {
+    const int64_t row = static_cast<int64_t>(r) * cols;
+    for (int c = 0; c < cols; ++c) {
       const MotionGrid::Cell& cell = grid.at(r, c);
       const float scale = cell.motion_scale;
-      const float vx = cell.motion_x / scale;
-      const float vy = cell.motion_y / scale;
-      const bool is_intra = !cell.has_vector;
-      const int64_t x_end =
-          std::min<int64_t>(width, (c + 1) * MotionGrid::kCell);
-      for (int64_t x = c * MotionGrid::kCell; x < x_end; ++x) {
-        dx_row[x] = vx;
-        dy_row[x] = vy;
-        intra_row[x] = is_intra;
-      }
+      dx[row + c] = cell.motion_x / scale;
+      dy[row + c] = cell.motion_y / scale;
+      intra[row + c] = !cell.has_vector;
     }
   }
 }

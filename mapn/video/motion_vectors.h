@@ -1,7 +1,7 @@
 // File: motion_vectors.h
 //
 // The codec's motion vectors as FFmpeg exports them, and their conversion to
-// the dense per-pixel field of a GopWindow. MotionVector mirrors FFmpeg's
+// the 8x8 block grid of a GopWindow. MotionVector mirrors FFmpeg's
 // AVMotionVector (same fields, same meaning, in the column order of the
 // mv-extractor reference files) so raw vectors can be compared block for
 // block with other tools; MotionGrid is the same information on a grid of
@@ -15,12 +15,21 @@
 //     src = dst + motion / motion_scale (src_x, src_y are that, truncated).
 //   * P-frame pixels no vector covers belong to intra macroblocks. Skipped
 //     macroblocks are exported with their (zero for MPEG-4) vector.
+//   * FFmpeg (libavcodec/mpegutils.c, ff_print_debug_info2, 5.1) exports
+//     per macroblock one 16x16, two 16x8 or 8x16, or four 8x8 vectors, at
+//     fixed positions inside the macroblock: every block lies on the 8-pixel
+//     grid. An H.264 8x8 partition split further (8x4, 4x8, 4x4) is exported
+//     as one 8x8 block carrying the vector of its top-left sub-block; the
+//     other sub-blocks' vectors are not exported at all. So a grid of 8x8
+//     cells holds everything exported; FirstOffGridVector finds a vector
+//     that would break this.
 //
 // Example:
 //
 //   std::vector<MotionVector> mvs = ...;  // one P-frame's vectors
+//   if (FirstOffGridVector(mvs) != nullptr) return an error;
 //   MotionGrid grid = MotionGrid::Build(mvs, width, height);
-//   WriteDenseMotion(grid, /*row_begin=*/0, height, dx, dy, intra);
+//   WriteBlockMotion(grid, 0, grid.rows(), dx, dy, intra);
 #ifndef MAPN_VIDEO_MOTION_VECTORS_H_
 #define MAPN_VIDEO_MOTION_VECTORS_H_
 
@@ -86,10 +95,21 @@ class MotionGrid {
   std::vector<Cell> cells_;
 };
 
-// Writes rows [row_begin, row_end) of the dense field: dx, dy (float planes
-// of width * height, in pixels, src - dst) and intra (true where no vector
-// covers the pixel). Disjoint row ranges may be written concurrently.
-void WriteDenseMotion(const MotionGrid& grid, int row_begin, int row_end,
+// The first past-reference vector (source < 0) whose block is not a union
+// of cells of the 8x8 grid: width or height not a positive multiple of 8,
+// or its top-left corner (dst - size / 2) not on a multiple of 8. Null when
+// every vector is on the grid, as FFmpeg's are. MotionGrid::Build would
+// give such a block only to the cells whose centre it covers, so the grid
+// would not carry it exactly.
+const MotionVector* FirstOffGridVector(
+    const std::vector<MotionVector>& vectors);
+
+// Writes cell rows [row_begin, row_end) of the picture's block grid, the
+// ceil(width / 8) x ceil(height / 8) cells that cover pixels (the grid's
+// overhanging cells are left out): dx, dy (float planes of that size, in
+// pixels, src - dst) and intra (true where no vector covers the cell).
+// Disjoint row ranges may be written concurrently.
+void WriteBlockMotion(const MotionGrid& grid, int row_begin, int row_end,
                       float* dx, float* dy, bool* intra);
 
 }  // namespace mapn

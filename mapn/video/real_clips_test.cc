@@ -4,11 +4,15 @@
 // other clip either read with motion where things move or refused with the
 // documented error, and then made readable by Transcode.
 #include <cmath>
+#include <cstdio>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "mapn/testing/shared_data.h"
 #include "mapn/video/ffmpeg_stream_source.h"
@@ -24,7 +28,8 @@ struct Frame {
   std::vector<MotionVector> vectors;
 };
 
-// Every frame of the file with its raw vectors, in order.
+// Every frame of the file with its raw vectors, in order; an error too if a
+// window's block motion does not hold its frames' vectors exactly.
 absl::StatusOr<std::vector<Frame>> ReadFrames(const std::string& path,
                                               int64_t max_frames,
                                               int decoder_threads = 0) {
@@ -40,6 +45,12 @@ absl::StatusOr<std::vector<Frame>> ReadFrames(const std::string& path,
     absl::StatusOr<std::optional<GopWindow>> w = source->Next();
     if (!w.ok()) return w.status();
     if (!*w) break;
+    absl::StatusOr<int64_t> lossless =
+        testing::CheckBlockMotion(**w, source->window_motion_vectors());
+    if (!lossless.ok()) {
+      return absl::InternalError(absl::StrCat(
+          "window ", (*w)->window_index, ": ", lossless.status().message()));
+    }
     for (int64_t t = 0; t < (*w)->num_valid; ++t) {
       frames.push_back(
           {(*w)->frames[static_cast<size_t>(t)],
@@ -73,6 +84,30 @@ void CompareWithReference(const std::string& dir, const std::string& clip,
     ASSERT_EQ(FrameTypeChar((*frames)[i].meta.type), types[i])
         << clip << " frame " << i;
     ASSERT_EQ((*frames)[i].meta.index, static_cast<int64_t>(i));
+  }
+  // FFmpeg's block shapes, on the 8-pixel grid (ReadFrames has checked that
+  // the windows hold them exactly).
+  std::map<std::pair<int, int>, int64_t> shapes;
+  for (const Frame& f : *frames) {
+    for (const MotionVector& mv : f.vectors) {
+      ++shapes[{mv.w, mv.h}];
+      ASSERT_EQ((mv.dst_x - mv.w / 2) % 8, 0) << clip;
+      ASSERT_EQ((mv.dst_y - mv.h / 2) % 8, 0) << clip;
+    }
+  }
+  for (const auto& [shape, count] : shapes) {
+    const auto [w, h] = shape;
+    EXPECT_TRUE((w == 16 || w == 8) && (h == 16 || h == 8))
+        << clip << ": " << count << " blocks of " << w << "x" << h;
+  }
+  EXPECT_GT(shapes[std::make_pair(16, 16)], 0) << clip;
+  // H.264's 8x8 partitions (whose sub-partitions FFmpeg reports as 8x8).
+  if (reference == "h264") {
+    EXPECT_GT(shapes[std::make_pair(8, 8)], 0) << clip;
+  }
+  for (const auto& [shape, count] : shapes) {
+    std::printf("%s: %lld blocks of %dx%d\n", clip.c_str(),
+                static_cast<long long>(count), shape.first, shape.second);
   }
   for (int n = 0; n < 25; ++n) {
     const std::string npy = base + "tests/reference/" + reference +

@@ -136,7 +136,8 @@ TEST(WindowingTest, WindowsStartAtIFramesAndArePadded) {
       EXPECT_FALSE(w.valid[t].item<bool>());
       EXPECT_EQ(w.rgb[t].sum().item<int64_t>(), 0);
       EXPECT_EQ(w.intra[t].sum().item<int64_t>(), 0);
-      EXPECT_EQ(w.residual[t].abs().sum().item<float>(), 0.0f);
+      EXPECT_EQ(w.residual_y[t].abs().sum().item<int64_t>(), 0);
+      EXPECT_EQ(w.residual_uv[t].abs().sum().item<int64_t>(), 0);
     }
   }
   // Timestamps follow the index.
@@ -177,18 +178,23 @@ TEST(WindowingTest, WindowLengthOneAndExactFits) {
 }
 
 TEST(InMemoryTest, ResidualFollowsTheMotionAndIFramesHaveNone) {
-  // Frame 1 is frame 0 shifted right by 2: motion (-2, 0) predicts it.
+  // Frame 1 is frame 0 shifted right by 2 (one chroma sample): motion
+  // (-2, 0) predicts it in every plane, except the first chroma column,
+  // whose 2x2 block mixes the replicated edge.
   const int64_t h = 4, w = 8;
   at::Tensor rgb = at::zeros({2, 3, h, w}, at::kByte);
   for (int64_t x = 0; x < w; ++x) {
-    rgb.select(0, 0).select(2, x).fill_(static_cast<int>(10 * x));
-    rgb.select(0, 1).select(2, x).fill_(
-        static_cast<int>(10 * std::max<int64_t>(0, x - 2)));
+    for (int64_t f = 0; f < 2; ++f) {
+      const int64_t sx = f == 0 ? x : std::max<int64_t>(0, x - 2);
+      rgb[f][0].select(1, x).fill_(static_cast<int>(10 * sx));
+      rgb[f][1].select(1, x).fill_(static_cast<int>(5 * sx + 20));
+      rgb[f][2].select(1, x).fill_(static_cast<int>(100 - 3 * sx));
+    }
   }
   InMemoryFrames frames;
   frames.rgb = rgb;
   frames.types = {FrameType::kI, FrameType::kP};
-  frames.motion = at::zeros({2, 2, h, w}, at::kFloat);
+  frames.motion = at::zeros({2, 2, 1, 1}, at::kFloat);  // one 8x8 block
   frames.motion.select(0, 1).select(0, 0).fill_(-2.0f);
   absl::StatusOr<InMemoryStreamSource> source =
       InMemoryStreamSource::FromFrames(frames, 2);
@@ -196,19 +202,65 @@ TEST(InMemoryTest, ResidualFollowsTheMotionAndIFramesHaveNone) {
   absl::StatusOr<std::optional<GopWindow>> window = source->Next();
   ASSERT_TRUE(window.ok() && window->has_value());
   const GopWindow& g = **window;
-  EXPECT_EQ(g.residual[1].abs().sum().item<float>(), 0.0f);
-  EXPECT_EQ(g.residual[0].abs().sum().item<float>(), 0.0f);
+  EXPECT_EQ(g.residual_y.scalar_type(), at::kShort);
+  EXPECT_EQ(g.residual_uv.sizes(), (std::vector<int64_t>{2, 2, 2, 4}));
+  EXPECT_EQ(g.residual_y[1].abs().sum().item<int64_t>(), 0);
+  EXPECT_EQ(g.residual_uv[1].slice(2, 1).abs().sum().item<int64_t>(), 0);
+  EXPECT_GT(g.residual_uv[1].abs().sum().item<int64_t>(), 0);
+  EXPECT_EQ(DenseResidual(g, 0).abs().sum().item<float>(), 0.0f);
+  EXPECT_TRUE(g.rgb.equal(rgb));
   EXPECT_TRUE(g.intra[0].all().item<bool>());
   EXPECT_FALSE(g.intra[1].any().item<bool>());
-  EXPECT_FLOAT_EQ(g.motion[1][0][0][5].item<float>(), -2.0f);
-  // Without motion the residual is the frame difference.
+  EXPECT_FLOAT_EQ(g.motion[1][0][0][0].item<float>(), -2.0f);
+  // Without motion the residual of grey frames is the grey-level
+  // difference in every channel (full-range BT.601: Y = grey, no chroma).
+  frames.rgb = rgb.select(1, 0).unsqueeze(1).expand({2, 3, h, w}).contiguous();
   frames.motion = at::Tensor();
   absl::StatusOr<InMemoryStreamSource> still =
       InMemoryStreamSource::FromFrames(frames, 2);
   absl::StatusOr<std::optional<GopWindow>> w2 = still->Next();
-  EXPECT_FLOAT_EQ((*w2)->residual[1][0][0][4].item<float>(), 20.0f - 40.0f);
+  const at::Tensor dense = DenseResidual(**w2, 1);
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_FLOAT_EQ(dense[c][0][4].item<float>(), 20.0f - 40.0f);
+  }
+  EXPECT_EQ((*w2)->residual_uv.abs().sum().item<int64_t>(), 0);
   EXPECT_FALSE(still->Next()->has_value());
   EXPECT_FALSE(still->Next()->has_value());  // and on every later call
+}
+
+TEST(InMemoryTest, ResidualOfEachPixelUsesItsBlockAndIsRounded) {
+  // 16 x 8 frames, two blocks: frame 1 is frame 0 brightened by 2 on the
+  // left block and by 3 on the right; the left block's vector is (-0.5, 0).
+  const int64_t h = 8, w = 16;
+  at::Tensor rgb = at::zeros({2, 3, h, w}, at::kByte);
+  for (int64_t x = 0; x < w; ++x) {
+    rgb.select(0, 0).select(2, x).fill_(static_cast<int>(x));
+    rgb.select(0, 1).select(2, x).fill_(static_cast<int>(x + (x < 8 ? 2 : 3)));
+  }
+  InMemoryFrames frames;
+  frames.rgb = rgb;
+  frames.types = {FrameType::kI, FrameType::kP};
+  frames.motion = at::zeros({2, 2, 1, 2}, at::kFloat);
+  frames.motion[1][0][0][0] = -0.5f;
+  absl::StatusOr<InMemoryStreamSource> source =
+      InMemoryStreamSource::FromFrames(frames, 2);
+  ASSERT_TRUE(source.ok()) << source.status();
+  const GopWindow g = **source->Next();
+  // Left: (x + 2) - (x - 0.5) = 2.5, rounded to even: 2. Right, no motion:
+  // 3 everywhere, including x = 8, whose left neighbour moved.
+  EXPECT_EQ(g.residual_y[1][0][4][5].item<int16_t>(), 2);
+  EXPECT_EQ(g.residual_y[1][0][4][7].item<int16_t>(), 2);
+  EXPECT_EQ(g.residual_y[1][0][4][8].item<int16_t>(), 3);
+  EXPECT_EQ(g.residual_y[1][0][4][15].item<int16_t>(), 3);
+  // Edge replication at x = 0: prediction 0, residual 2.
+  EXPECT_EQ(g.residual_y[1][0][4][0].item<int16_t>(), 2);
+  // The per-pixel view of the block field.
+  const at::Tensor dense = DenseMotion(g, 1);
+  EXPECT_EQ(dense.sizes(), (std::vector<int64_t>{2, h, w}));
+  EXPECT_FLOAT_EQ(dense[0][7][7].item<float>(), -0.5f);
+  EXPECT_FLOAT_EQ(dense[0][0][8].item<float>(), 0.0f);
+  EXPECT_EQ(DenseIntra(g, 0).sizes(), (std::vector<int64_t>{1, h, w}));
+  EXPECT_TRUE(DenseIntra(g, 0).all().item<bool>());
 }
 
 TEST(InMemoryTest, RejectsInconsistentInput) {
@@ -224,6 +276,17 @@ TEST(InMemoryTest, RejectsInconsistentInput) {
   InMemoryFrames bad_motion = CountingFrames(Gops({3}));
   bad_motion.motion = at::zeros({3, 2, 5, 6}, at::kFloat);
   EXPECT_FALSE(InMemoryStreamSource::FromFrames(bad_motion, 12).ok());
+  // The per-pixel layout of the frames (4 x 6) is not the block grid.
+  bad_motion.motion = at::zeros({3, 2, 4, 6}, at::kFloat);
+  const absl::Status dense =
+      InMemoryStreamSource::FromFrames(bad_motion, 12).status();
+  EXPECT_FALSE(dense.ok());
+  EXPECT_NE(dense.message().find("8x8 block"), std::string::npos) << dense;
+  bad_motion.motion = at::zeros({3, 2, 1, 1}, at::kFloat);
+  EXPECT_TRUE(InMemoryStreamSource::FromFrames(bad_motion, 12).ok());
+  InMemoryFrames bad_intra = CountingFrames(Gops({3}));
+  bad_intra.intra = at::zeros({3, 1, 4, 6}, at::kBool);
+  EXPECT_FALSE(InMemoryStreamSource::FromFrames(bad_intra, 12).ok());
   EXPECT_FALSE(
       InMemoryStreamSource::FromFrames(CountingFrames(Gops({3})), 0).ok());
 
@@ -231,6 +294,9 @@ TEST(InMemoryTest, RejectsInconsistentInput) {
       InMemoryStreamSource::FromFrames(CountingFrames(Gops({3, 3})), 4);
   std::vector<GopWindow> windows = *Drain(*good);
   EXPECT_TRUE(InMemoryStreamSource::FromWindows({}, windows).ok());
+  std::vector<GopWindow> float_residual = windows;
+  float_residual[0].residual_y = float_residual[0].residual_y.to(at::kFloat);
+  EXPECT_FALSE(InMemoryStreamSource::FromWindows({}, float_residual).ok());
   windows[1].motion = at::Tensor();
   absl::StatusOr<InMemoryStreamSource> broken =
       InMemoryStreamSource::FromWindows({}, windows);
@@ -264,7 +330,7 @@ TEST(WindowAssemblerTest, DecodeOnlyWindowsCarryFramesOnly) {
   EXPECT_TRUE(w->rgb.defined());
   EXPECT_FALSE(w->motion.defined());
   EXPECT_FALSE(w->intra.defined());
-  EXPECT_FALSE(w->residual.defined());
+  EXPECT_FALSE(w->has_residual());
 }
 
 TEST(TensorPoolTest, ReusesBuffersOnlyAfterTheyAreReleased) {

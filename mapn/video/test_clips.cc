@@ -2,6 +2,7 @@
 
 #include <ATen/ops/empty.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -244,6 +245,63 @@ absl::StatusOr<NpyInt32> ReadNpyInt32(const std::string& path) {
                 b.size() - data_offset);
   }
   return out;
+}
+
+absl::StatusOr<int64_t> CheckBlockMotion(
+    const GopWindow& window,
+    const std::vector<std::vector<MotionVector>>& vectors) {
+  const int64_t t_len = window.length();
+  const int64_t hb = window.blocks_high(), wb = window.blocks_wide();
+  if (!window.motion.defined() || !window.intra.defined() ||
+      window.motion.sizes().vec() != std::vector<int64_t>{t_len, 2, hb, wb} ||
+      window.intra.sizes().vec() != std::vector<int64_t>{t_len, 1, hb, wb}) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("motion / intra are not on the ", wb, "x", hb,
+                     " block grid of ", t_len, " frames"));
+  }
+  if (static_cast<int64_t>(vectors.size()) != t_len) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(vectors.size(), " vector lists for ", t_len, " frames"));
+  }
+  const at::Tensor motion = window.motion.contiguous();
+  const at::Tensor intra = window.intra.contiguous();
+  const int64_t cells = hb * wb;
+  int64_t checked = 0;
+  for (int64_t t = 0; t < window.num_valid; ++t) {
+    if (window.frames[static_cast<size_t>(t)].type != FrameType::kP) continue;
+    std::vector<float> dx(static_cast<size_t>(cells), 0.0f);
+    std::vector<float> dy(static_cast<size_t>(cells), 0.0f);
+    std::vector<char> is_intra(static_cast<size_t>(cells), 1);
+    for (const MotionVector& mv : vectors[static_cast<size_t>(t)]) {
+      if (mv.source >= 0) continue;
+      const int64_t x0 = int64_t{mv.dst_x} - mv.w / 2;
+      const int64_t y0 = int64_t{mv.dst_y} - mv.h / 2;
+      for (int64_t y = std::max<int64_t>(0, y0 / kMotionBlock);
+           y < std::min(hb, (y0 + mv.h) / kMotionBlock); ++y) {
+        for (int64_t x = std::max<int64_t>(0, x0 / kMotionBlock);
+             x < std::min(wb, (x0 + mv.w) / kMotionBlock); ++x) {
+          dx[static_cast<size_t>(y * wb + x)] = mv.dx();
+          dy[static_cast<size_t>(y * wb + x)] = mv.dy();
+          is_intra[static_cast<size_t>(y * wb + x)] = 0;
+        }
+      }
+      ++checked;
+    }
+    const float* got = motion.data_ptr<float>() + t * 2 * cells;
+    const bool* got_intra = intra.data_ptr<bool>() + t * cells;
+    for (int64_t i = 0; i < cells; ++i) {
+      const size_t k = static_cast<size_t>(i);
+      if (got[i] != dx[k] || got[cells + i] != dy[k] ||
+          got_intra[i] != (is_intra[k] != 0)) {
+        return absl::InternalError(
+            absl::StrCat("frame ", t, " block (", i % wb, ", ", i / wb,
+                         ") holds (", got[i], ", ", got[cells + i], ", intra ",
+                         got_intra[i], ") but its vectors say (", dx[k], ", ",
+                         dy[k], ", intra ", is_intra[k] != 0, ")"));
+      }
+    }
+  }
+  return checked;
 }
 
 }  // namespace mapn::testing

@@ -23,6 +23,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "mapn/video/gop.h"
+#include "mapn/video/motion_vectors.h"
 #include "mapn/video/video_writer.h"
 
 namespace mapn::testing {
@@ -68,6 +70,17 @@ std::string MakeWav();
 // MPEG-4 stream (.m4v), to make streams with odd or zero dimensions.
 absl::StatusOr<std::string> PatchMpeg4Size(std::string stream, int width,
                                            int height);
+
+// Checks that the window's block motion and intra mask hold exactly the raw
+// vectors (one list per frame, as FfmpegStreamSource::
+// window_motion_vectors() gives them) of its P-frames: every cell a
+// past-reference block covers has that block's (dx, dy) bit for bit and is
+// not intra; every other cell is intra with zero motion. Returns the number
+// of vectors checked, or an error naming the first frame and cell that
+// differ.
+absl::StatusOr<int64_t> CheckBlockMotion(
+    const GopWindow& window,
+    const std::vector<std::vector<MotionVector>>& vectors);
 
 // A NumPy .npy (version 1 or 2) file of little-endian int32, C order.
 struct NpyInt32 {

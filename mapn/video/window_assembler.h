@@ -36,21 +36,23 @@
 
 namespace mapn {
 
-// Pointers to one frame of the window being filled; planes are H * W
-// contiguous values. Pointers of tensors the window does not carry are null.
+// Pointers to one frame of the window being filled: rgb planes and the Y
+// residual are H * W contiguous values, the U and V residual planes Hc * Wc
+// (4:2:0), motion and intra planes Hb * Wb (gop.h's block grid). Pointers of
+// tensors the window does not carry are null.
 struct FrameSlot {
   int64_t t = 0;  // position in the window
   uint8_t* rgb[3] = {nullptr, nullptr, nullptr};
-  float* motion[2] = {nullptr, nullptr};  // dx, dy
-  bool* intra = nullptr;
-  float* residual[3] = {nullptr, nullptr, nullptr};
+  float* motion[2] = {nullptr, nullptr};               // dx, dy per block
+  bool* intra = nullptr;                               // per block
+  int16_t* residual[3] = {nullptr, nullptr, nullptr};  // Y, U, V
 };
 
 struct WindowContents {
   // Allocate motion and intra. Without them the window's motion and intra
   // tensors are undefined (a decode-only window).
   bool motion = true;
-  // Allocate residual; undefined otherwise.
+  // Allocate residual_y and residual_uv; undefined otherwise.
   bool residual = true;
 };
 
@@ -72,6 +74,10 @@ class WindowAssembler {
   // to zero (I-frames; P-frames when motion is not wanted).
   void FillNoMotion(bool intra);
 
+  // Sets the current frame's residual to zero (a P-frame with no
+  // reference).
+  void ClearResidual();
+
   // Drops the window being filled (a damaged GOP); the next frame added
   // must be an I-frame to open a new window.
   void Discard();
@@ -87,6 +93,8 @@ class WindowAssembler {
   GopWindow Close();
 
   int64_t length_, height_, width_;
+  int64_t blocks_;  // Hb * Wb
+  int64_t chroma_;  // Hc * Wc
   WindowContents contents_;
   TensorPool* pool_;  // window buffers, reused once the consumer drops them
   std::optional<GopWindow> current_;

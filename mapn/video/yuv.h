@@ -5,9 +5,9 @@
 // (fixed point, chroma replicated over each 2x2 luma block, BT.601 or BT.709,
 // limited or full range) rather than swscale's, for two reasons: it writes
 // straight into the three planes of the output tensor, and the residual can
-// use the very same matrix (YuvToRgb::residual_*), so that
-// RGB(F_t) - RGB(prediction) equals the matrix applied to the YUV difference
-// up to rounding and clipping (docs/video.md, "Residual").
+// use the very same matrix (ResidualToRgb), so that RGB(F_t) -
+// RGB(prediction) equals the matrix applied to the YUV difference up to
+// rounding and clipping (docs/video.md, "Residual").
 //
 // Example:
 //
@@ -56,6 +56,22 @@ struct YuvToRgb {
   float fgv() const { return static_cast<float>(cgv) / (1 << kShift); }
   float fbu() const { return static_cast<float>(cbu) / (1 << kShift); }
 };
+
+// The RGB grey-level value of one residual sample: Y, U, V differences
+// through `matrix` in float. Every RGB residual mapn computes goes through
+// this one function, in this order of operations, so a residual converted
+// per pixel (DenseResidual, gop.h) and per sampled pixel (ResampleWindow)
+// agree bit for bit.
+struct RgbResidual {
+  float r, g, b;
+};
+inline RgbResidual ResidualToRgb(const YuvToRgb& matrix, int dy, int du,
+                                 int dv) {
+  const float y = matrix.fy() * static_cast<float>(dy);
+  const float u = static_cast<float>(du), v = static_cast<float>(dv);
+  return {y + matrix.frv() * v, y + (matrix.fgu() * u + matrix.fgv() * v),
+          y + matrix.fbu() * u};
+}
 
 // Converts luma rows [row_begin, row_end) into three uint8 planes of
 // width * height (row stride = width). Disjoint row ranges may run

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <vector>
 
+#include "mapn/video/gop.h"
+
 namespace mapn {
 namespace {
 
@@ -99,6 +101,14 @@ at::Tensor MotionToColor(const at::Tensor& motion, const at::Tensor& intra,
     for (int c = 0; c < 3; ++c) o[c * plane + i] = rgb[c];
   }
   return out;
+}
+
+at::Tensor MotionToColor(const at::Tensor& motion, const at::Tensor& intra,
+                         float max_magnitude, int64_t height, int64_t width) {
+  // Colour the blocks, then spread the colours: 64 times fewer colours to
+  // compute than per pixel.
+  return ExpandBlocks(MotionToColor(motion, intra, max_magnitude), height,
+                      width);
 }
 
 at::Tensor ColorWheelLegend(int size) {

@@ -7,9 +7,11 @@
 //
 // Example:
 //
-//   at::Tensor row = HStack({window.rgb[t],
-//                            MotionToColor(window.motion[t], window.intra[t],
-//                            0), ResidualToImage(window.residual[t], 2.0f)});
+//   at::Tensor row = HStack(
+//       {window.rgb[t],
+//        MotionToColor(window.motion[t], window.intra[t], 0, window.height(),
+//                      window.width()),
+//        ResidualToImage(DenseResidual(window, t), 2.0f)});
 #ifndef MAPN_VIZ_PANELS_H_
 #define MAPN_VIZ_PANELS_H_
 
@@ -19,8 +21,9 @@
 
 namespace mapn {
 
-// float [3, H, W] residual in grey levels -> uint8 [3, H, W]:
-// 128 + gain * residual, clamped (mid-grey = no residual).
+// [3, H, W] residual in grey levels, any real dtype (a GopWindow's int16, a
+// ResampledWindow's float) -> uint8 [3, H, W]: 128 + gain * residual,
+// rounded and clamped (mid-grey = no residual).
 at::Tensor ResidualToImage(const at::Tensor& residual, float gain = 1.0f);
 
 // Side by side (equal heights) / one above the other (equal widths), uint8

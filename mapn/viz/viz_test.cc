@@ -6,6 +6,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "mapn/video/gop.h"
 #include "mapn/viz/flow_color.h"
 #include "mapn/viz/panels.h"
 #include "mapn/viz/png.h"
@@ -64,6 +65,29 @@ TEST(FlowColorTest, DrawsContentMotionAndBlackIntra) {
   EXPECT_FLOAT_EQ(MaxMotionMagnitude(motion), 3.0f);
 }
 
+TEST(FlowColorTest, DrawsBlockMotionOverEachBlocksPixels) {
+  // A 20 x 12 picture: 3 x 2 blocks of 8 pixels, the last ones cut off.
+  at::Tensor motion = at::zeros({2, 2, 3}, at::kFloat);
+  motion[1][1][2] = 2.0f;  // block (2, 1): content moved up
+  at::Tensor intra = at::zeros({1, 2, 3}, at::kBool);
+  intra[0][0][1] = true;  // block (1, 0)
+  const at::Tensor picture = MotionToColor(motion, intra, 2.0f, 12, 20);
+  EXPECT_EQ(picture.sizes(), (std::vector<int64_t>{3, 12, 20}));
+  uint8_t up[3];
+  FlowColor(0, -2, 2, up);
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_EQ(picture[c][8][16].item<uint8_t>(), up[c]);
+    EXPECT_EQ(picture[c][11][19].item<uint8_t>(), up[c]);
+    EXPECT_EQ(picture[c][7][19].item<uint8_t>(), 255);  // no motion: white
+    EXPECT_EQ(picture[c][0][8].item<uint8_t>(), 0);     // intra: black
+    EXPECT_EQ(picture[c][7][15].item<uint8_t>(), 0);
+    EXPECT_EQ(picture[c][0][16].item<uint8_t>(), 255);
+  }
+  // The per-pixel drawing of the expanded field is the same picture.
+  EXPECT_TRUE(picture.equal(MotionToColor(ExpandBlocks(motion, 12, 20),
+                                          ExpandBlocks(intra, 12, 20), 2.0f)));
+}
+
 TEST(PanelsTest, StacksWithGapsAndCentresResiduals) {
   const at::Tensor a = at::zeros({3, 4, 5}, at::kByte);
   const at::Tensor b = at::zeros({3, 6, 2}, at::kByte);
@@ -81,6 +105,8 @@ TEST(PanelsTest, StacksWithGapsAndCentresResiduals) {
   EXPECT_EQ(image[0][0][0].item<uint8_t>(), 128);
   EXPECT_EQ(image[0][0][1].item<uint8_t>(), 255);
   EXPECT_EQ(image[0][0][2].item<uint8_t>(), 118);
+  // An int16 residual (the Y or U, V planes of a GopWindow) draws the same.
+  EXPECT_TRUE(ResidualToImage(residual.to(at::kShort), 1.0f).equal(image));
 }
 
 TEST(FlowColorTest, LegendIsWhiteAtTheCentre) {
