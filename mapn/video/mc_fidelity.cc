@@ -1,9 +1,8 @@
 // Measures how closely the reader's motion compensation follows the codec,
 // for docs/video.md. For each clip and each interpolation filter it prints
 //   exact%   inter pixels of P-frames whose residual is exactly zero in R,
-//            G and B (the window's residual is rounded, and all three
-//            round to 0 exactly where the Y, U, V differences are all 0,
-//            so exact% does not depend on the rounding)
+//            G and B (DenseResidual), i.e. whose Y and chroma samples the
+//            motion compensation predicted exactly
 //   mean|r|  mean absolute residual over P-frames (grey levels)
 // in two decodings:
 //   pred-only  P-frames decoded WITHOUT their coded residual (FFmpeg's
