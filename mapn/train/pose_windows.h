@@ -32,7 +32,7 @@
 // keeps decoded windows in a bounded LRU cache (cache_megabytes; a
 // 320 x 240 window of 12 frames holds about 5.7 MB). docs/training.md has the
 // measured costs behind this choice: decoding with residuals costs about
-// 0.9 ms per 320 x 240 frame, cropping it to 128 x 128 about 4.5 ms, a
+// 0.2 ms per 320 x 240 frame, cropping it to 128 x 128 about 1 ms, a
 // training step far more, so windows are decoded again each epoch unless
 // the cache holds them, and the crop itself is never cached (augmentation
 // changes it every epoch).
