@@ -329,6 +329,24 @@ TEST(ResampleTest, RejectsBadArguments) {
       ResampleWindow(full_chroma, Affine2D::Identity(), 4).status();
   EXPECT_FALSE(c.ok());
   EXPECT_NE(c.message().find("4:2:0"), std::string::npos) << c;
+  // Every frame needs its record: the residual's colour matrix is there.
+  GopWindow no_records = w;
+  no_records.frames.clear();
+  EXPECT_FALSE(ResampleWindow(no_records, Affine2D::Identity(), 4).ok());
+}
+
+TEST(DenseFieldsTest, ExpandEachFrameAndRefuseOtherLayouts) {
+  const GopWindow w = MakeWindow(2, 9, 11, 0.5f, -1.0f);
+  const at::Tensor residual = DenseResidual(w, 1);
+  EXPECT_EQ(residual.sizes(), (std::vector<int64_t>{3, 9, 11}));
+  EXPECT_FLOAT_EQ(residual[1][4][7].item<float>(), 7.0f);  // = x
+  EXPECT_THROW(DenseResidual(w, 2), c10::Error);            // no frame 2
+  GopWindow float_residual = w;
+  float_residual.residual_y = w.residual_y.to(at::kFloat);
+  EXPECT_THROW(DenseResidual(float_residual, 0), c10::Error);
+  GopWindow frames_only = w;
+  frames_only.residual_uv = at::Tensor();
+  EXPECT_THROW(DenseResidual(frames_only, 0), c10::Error);
 }
 
 TEST(GopBatchTest, StacksAndScales) {
