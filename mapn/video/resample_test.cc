@@ -340,7 +340,7 @@ TEST(DenseFieldsTest, ExpandEachFrameAndRefuseOtherLayouts) {
   const at::Tensor residual = DenseResidual(w, 1);
   EXPECT_EQ(residual.sizes(), (std::vector<int64_t>{3, 9, 11}));
   EXPECT_FLOAT_EQ(residual[1][4][7].item<float>(), 7.0f);  // = x
-  EXPECT_THROW(DenseResidual(w, 2), c10::Error);            // no frame 2
+  EXPECT_THROW(DenseResidual(w, 2), c10::Error);           // no frame 2
   GopWindow float_residual = w;
   float_residual.residual_y = w.residual_y.to(at::kFloat);
   EXPECT_THROW(DenseResidual(float_residual, 0), c10::Error);
