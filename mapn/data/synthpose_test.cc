@@ -1,6 +1,7 @@
 // SynthPose: determinism, label consistency, the slow/fast and occlusion
 // knobs, and the files it writes read back by the Penn Action and Sub-JHMDB
-// loaders.
+// loaders; and its parts alone: the plan, the simulation, the finishing of
+// frames and the labels.
 #include "mapn/data/synthpose.h"
 
 #include <algorithm>
@@ -18,7 +19,13 @@
 #include "mapn/core/atomic_file.h"
 #include "mapn/data/image_file.h"
 #include "mapn/data/jhmdb.h"
+#include "mapn/data/joint_set.h"
 #include "mapn/data/penn_action.h"
+#include "mapn/data/synth_body.h"
+#include "mapn/data/synth_draw.h"
+#include "mapn/data/synth_labels.h"
+#include "mapn/data/synth_plan.h"
+#include "mapn/data/synth_render.h"
 #include "mapn/data/video_cache.h"
 #include "mapn/video/ffmpeg_util.h"
 
@@ -408,6 +415,277 @@ TEST(SynthPoseTest, JhmdbLayoutRoundTrips) {
       EXPECT_EQ(img->rgb, c.frames[0]);
     }
   }
+}
+
+// --- The parts alone -------------------------------------------------------
+
+// The draws of the motion stream.
+void ExpectSameMotion(const synth::ClipPlan& a, const synth::ClipPlan& b) {
+  ASSERT_EQ(a.num_frames, b.num_frames);
+  ASSERT_EQ(a.segments.size(), b.segments.size());
+  for (size_t i = 0; i < a.segments.size(); ++i) {
+    const SynthSegment &x = a.segments[i], &y = b.segments[i];
+    EXPECT_EQ(x.first_frame, y.first_frame) << i;
+    EXPECT_EQ(x.num_frames, y.num_frames) << i;
+    EXPECT_EQ(x.motion, y.motion) << i;
+    EXPECT_EQ(x.fast, y.fast) << i;
+    EXPECT_EQ(x.amplitude, y.amplitude) << i;
+    EXPECT_EQ(x.rate, y.rate) << i;
+  }
+  EXPECT_EQ(a.variant, b.variant);
+  EXPECT_EQ(a.phase0, b.phase0);
+  EXPECT_EQ(a.yaw_target, b.yaw_target);
+  EXPECT_EQ(a.turn_rate, b.turn_rate);
+  EXPECT_EQ(a.initial_yaw, b.initial_yaw);
+}
+
+TEST(SynthPlanTest, SameSeedSamePlan) {
+  const SynthPoseOptions o = Tiny();
+  const synth::ClipPlan a = synth::MakePlan(o, 2);
+  const synth::ClipPlan b = synth::MakePlan(o, 2);
+  ExpectSameMotion(a, b);
+  EXPECT_EQ(a.figure_scale, b.figure_scale);
+  EXPECT_EQ(a.ground_y, b.ground_y);
+  EXPECT_EQ(a.body.thigh, b.body.thigh);
+  EXPECT_EQ(a.pan_phi[0], b.pan_phi[0]);
+  EXPECT_EQ(a.drift_x, b.drift_x);
+  EXPECT_EQ(a.train_split, b.train_split);
+  EXPECT_EQ(a.noise_seed, b.noise_seed);
+  EXPECT_NE(synth::MakePlan(o, 3).noise_seed, a.noise_seed);
+
+  // Each group of draws has its own stream: the figure's and the scene's
+  // knobs leave the motion, the camera and the splits as they were ...
+  SynthPoseOptions look = o;
+  look.body_variation = 0.3;
+  look.texture_contrast = 0;
+  look.figure_height = 0.5;
+  look.background_contrast = 0.2;
+  look.background_drift = 3;
+  const synth::ClipPlan c = synth::MakePlan(look, 2);
+  ExpectSameMotion(a, c);
+  EXPECT_NE(c.figure_scale, a.figure_scale);
+  EXPECT_EQ(c.pan_w[1], a.pan_w[1]);
+  EXPECT_EQ(c.light_phi[2], a.light_phi[2]);
+  EXPECT_EQ(c.train_split, a.train_split);
+  EXPECT_EQ(c.noise_seed, a.noise_seed);
+  // ... and the motion's knobs leave the figure, the scene and the camera.
+  SynthPoseOptions motion = o;
+  motion.fast_fraction = 1;
+  motion.walk_weight = 5;
+  motion.max_segment_frames = 12;
+  const synth::ClipPlan d = synth::MakePlan(motion, 2);
+  EXPECT_EQ(d.body.thigh, a.body.thigh);
+  EXPECT_EQ(d.outfit.skin.r, a.outfit.skin.r);
+  EXPECT_EQ(d.figure_scale, a.figure_scale);
+  EXPECT_EQ(d.drift_y, a.drift_y);
+  EXPECT_EQ(d.zoom_w[0], a.zoom_w[0]);
+  EXPECT_EQ(d.noise_seed, a.noise_seed);
+}
+
+TEST(SynthPlanTest, SegmentsFollowTheKnobs) {
+  SynthPoseOptions o = Tiny();
+  o.stand_weight = o.jump_weight = o.arm_swing_weight = o.bend_weight = 0;
+  for (double fraction : {0.0, 1.0}) {
+    o.fast_fraction = fraction;
+    const bool fast = fraction == 1.0;
+    for (int clip = 1; clip <= 5; ++clip) {
+      const synth::ClipPlan p = synth::MakePlan(o, clip);
+      EXPECT_GE(p.num_frames, o.min_frames);
+      EXPECT_LE(p.num_frames, o.max_frames);
+      const size_t n = p.segments.size();
+      ASSERT_GT(n, 0u);
+      EXPECT_EQ(p.variant.size(), n);
+      EXPECT_EQ(p.phase0.size(), n);
+      EXPECT_EQ(p.yaw_target.size(), n);
+      EXPECT_EQ(p.turn_rate.size(), n);
+      int64_t next = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const SynthSegment& s = p.segments[i];
+        EXPECT_EQ(s.first_frame, next);
+        next += s.num_frames;
+        // Only the last segment may be cut short by the clip's end.
+        EXPECT_LE(s.num_frames, o.max_segment_frames);
+        if (i + 1 < n) {
+          EXPECT_GE(s.num_frames, o.min_segment_frames);
+        }
+        EXPECT_GE(s.num_frames, 1);
+        EXPECT_EQ(s.motion, SynthMotion::kWalk);
+        EXPECT_EQ(s.fast, fast);
+        EXPECT_GE(s.amplitude,
+                  fast ? o.fast_amplitude_min : o.slow_amplitude_min);
+        EXPECT_LE(s.amplitude,
+                  fast ? o.fast_amplitude_max : o.slow_amplitude_max);
+        const double rate = fast ? o.fast_rate : o.slow_rate;
+        EXPECT_GE(s.rate, 0.8 * rate);
+        EXPECT_LE(s.rate, 1.25 * rate);
+      }
+      EXPECT_EQ(next, p.num_frames);
+    }
+  }
+}
+
+TEST(SynthSimulateTest, CameraKeepsTheFigureInView) {
+  SynthPoseOptions o = Tiny();
+  o.min_frames = o.max_frames = 60;
+  // A fast walker, a restless camera and strong lighting changes.
+  o.fast_fraction = 1;
+  o.walk_weight = 10;
+  o.stride_length = 2;
+  o.min_segment_frames = 30;
+  o.max_segment_frames = 60;
+  o.camera_pan = 20;
+  o.camera_zoom = 0.45;
+  o.lighting_change = 0.9;
+  const double eps = 1e-9;
+  double walked = 0;  // farthest from the start, pixels
+  for (int clip = 1; clip <= 4; ++clip) {
+    const synth::ClipPlan plan = synth::MakePlan(o, clip);
+    const std::vector<synth::FrameState> states = synth::Simulate(o, plan);
+    ASSERT_EQ(states.size(), static_cast<size_t>(plan.num_frames));
+    EXPECT_EQ(states[0].root_x, 0);
+    for (size_t t = 0; t < states.size(); ++t) {
+      const synth::FrameState& f = states[t];
+      const double root_px = plan.figure_scale * f.root_x;
+      EXPECT_LE(std::abs(f.pan_x - root_px), 0.3 * o.width + eps) << t;
+      EXPECT_GE(f.zoom, 1 - o.camera_zoom - eps);
+      EXPECT_LE(f.zoom, 1 + o.camera_zoom + eps);
+      EXPECT_GE(f.gain, 1 - o.lighting_change - eps);
+      EXPECT_LE(f.gain, 1 + o.lighting_change + eps);
+      walked = std::max(walked, std::abs(root_px));
+      if (t > 0) {
+        const double max_turn =
+            *std::max_element(plan.turn_rate.begin(), plan.turn_rate.end()) /
+            o.frame_rate;
+        EXPECT_LE(std::abs(f.yaw - states[t - 1].yaw), max_turn + eps);
+      }
+      // So the pelvis, on the root's vertical, stays inside the frame.
+      const synth::Skeleton3 s =
+          synth::ForwardKinematics(plan.body, f.angles, f.yaw);
+      const synth::Vec2 pelvis = synth::Projector{o, plan, f}(s.pelvis);
+      EXPECT_GE(pelvis.x(), 0) << "clip " << clip << " frame " << t;
+      EXPECT_LE(pelvis.x(), o.width - 1) << "clip " << clip << " frame " << t;
+    }
+  }
+  // A figure walked out of the starting view: following mattered.
+  EXPECT_GT(walked, 0.5 * o.width);
+}
+
+TEST(SynthDrawTest, FinishFrameAddsNoiseOfTheGivenSigma) {
+  SynthPoseOptions o = Tiny();
+  synth::ClipPlan plan;
+  plan.noise_seed = 1234;
+  const synth::FrameState f;  // gain 1, no tint
+  synth::Canvas canvas(o.width, o.height);
+  std::fill(canvas.rgb.begin(), canvas.rgb.end(), 0.5f);
+  std::vector<uint8_t> out;
+  o.noise_sigma = 0;
+  synth::FinishFrame(o, plan, f, 0, canvas, out);
+  ASSERT_EQ(out.size(), canvas.rgb.size());
+  EXPECT_TRUE(
+      std::all_of(out.begin(), out.end(), [](uint8_t v) { return v == 128; }));
+  o.noise_sigma = 4;
+  synth::FinishFrame(o, plan, f, 0, canvas, out);
+  double sum = 0, sum2 = 0;
+  for (uint8_t v : out) {
+    sum += v;
+    sum2 += static_cast<double>(v) * v;
+  }
+  const double mean = sum / out.size();
+  const double sigma = std::sqrt(sum2 / out.size() - mean * mean);
+  EXPECT_NEAR(mean, 127.5, 0.2);
+  EXPECT_NEAR(sigma, 4.0, 0.2);
+  // Fresh noise in every frame, the same for the same frame.
+  std::vector<uint8_t> again, next;
+  synth::FinishFrame(o, plan, f, 0, canvas, again);
+  synth::FinishFrame(o, plan, f, 1, canvas, next);
+  EXPECT_EQ(again, out);
+  EXPECT_NE(next, out);
+}
+
+TEST(SynthLabelsTest, EveryJointHasAPoint) {
+  for (const JointSet* set : {&PennActionJoints(), &JhmdbJoints()}) {
+    std::vector<int> points;
+    for (const std::string& name : set->joint_names) {
+      const int point = synth::PointOfJoint(name);
+      EXPECT_GE(point, 0) << name;
+      EXPECT_LT(point, synth::kNumPoints) << name;
+      points.push_back(point);
+    }
+    std::sort(points.begin(), points.end());
+    EXPECT_EQ(std::unique(points.begin(), points.end()), points.end())
+        << set->name << " names a point twice";
+  }
+  EXPECT_EQ(synth::PointOfJoint("l_wrist"), synth::kPtWrist + synth::kLeft);
+  EXPECT_EQ(synth::PointOfJoint("r_ankle"), synth::kPtAnkle + synth::kRight);
+  EXPECT_EQ(synth::PointOfJoint("nose"), -1);
+  EXPECT_EQ(synth::PointOfJoint("x_knee"), -1);
+  EXPECT_EQ(synth::PointOfJoint("l_toe"), -1);
+  // Every point has a part of its own, and the background is nobody's.
+  for (int point = 0; point < synth::kNumPoints; ++point) {
+    bool own = false;
+    for (int part = synth::kTorso; part <= synth::kFoot + 1; ++part)
+      own |= synth::IsOwnPart(point, part);
+    EXPECT_TRUE(own) << point;
+    EXPECT_FALSE(synth::IsOwnPart(point, 0)) << point;
+  }
+}
+
+TEST(SynthLabelsTest, MaskBoxAndVisibility) {
+  synth::Canvas canvas(40, 30);
+  std::vector<uint8_t> mask;
+  EXPECT_FALSE(synth::FigureMask(canvas, mask).has_value());
+  EXPECT_EQ(mask.size(), 40u * 30u);
+  // A torso disc of radius 3 around (10, 12).
+  synth::DrawDisc(canvas, synth::Vec2(10, 12), 3, synth::kTorso,
+                  [](const synth::Vec2&) {
+                    return synth::Rgb{1, 1, 1};
+                  });
+  const std::optional<Box> box = synth::FigureMask(canvas, mask);
+  ASSERT_TRUE(box.has_value());
+  EXPECT_EQ(box->x1, 7);
+  EXPECT_EQ(box->x2, 14);
+  EXPECT_EQ(box->y1, 9);
+  EXPECT_EQ(box->y2, 16);
+  EXPECT_EQ(mask[12 * 40 + 10], 1);
+  EXPECT_EQ(mask[12 * 40 + 20], 0);
+
+  synth::DrawnFigure fig;
+  fig.points.fill(synth::Vec2(10, 12));
+  fig.depth.fill(0);
+  const int belly = synth::kPtBelly;
+  const int wrist = synth::kPtWrist + synth::kLeft;
+  const int hip = synth::kPtHip + synth::kRight;
+  // The torso is the belly's own part but hides a wrist.
+  EXPECT_TRUE(synth::IsPointVisible(canvas, fig, belly, true));
+  EXPECT_FALSE(synth::IsPointVisible(canvas, fig, wrist, true));
+  EXPECT_TRUE(synth::IsPointVisible(canvas, fig, wrist, false));
+  // A hip on the torso counts unless it is on the chest's far side.
+  EXPECT_TRUE(synth::IsPointVisible(canvas, fig, hip, true));
+  fig.depth[hip] = -0.1;
+  EXPECT_FALSE(synth::IsPointVisible(canvas, fig, hip, true));
+  // Outside the frame nothing is visible.
+  fig.points[belly] = synth::Vec2(-0.6, 12);
+  EXPECT_FALSE(synth::IsPointVisible(canvas, fig, belly, false));
+  fig.points[belly] = synth::Vec2(39.2, 29);
+  EXPECT_FALSE(synth::IsPointVisible(canvas, fig, belly, false));
+}
+
+TEST(SynthLabelsTest, ActionAndViewpoint) {
+  std::vector<SynthSegment> segments(3);
+  segments[0] = {0, 10, SynthMotion::kJump};
+  segments[1] = {10, 8, SynthMotion::kWalk};
+  segments[2] = {18, 8, SynthMotion::kWalk};
+  EXPECT_EQ(synth::MainMotion(segments), SynthMotion::kWalk);
+  segments[2].motion = SynthMotion::kBend;
+  EXPECT_EQ(synth::MainMotion(segments), SynthMotion::kJump);
+
+  const double pi = synth::kPi;
+  EXPECT_EQ(synth::PoseName(0), "front");
+  EXPECT_EQ(synth::PoseName(0.2 + 2 * pi), "front");
+  EXPECT_EQ(synth::PoseName(pi), "back");
+  EXPECT_EQ(synth::PoseName(-0.9 * pi), "back");
+  EXPECT_EQ(synth::PoseName(pi / 2), "right");
+  EXPECT_EQ(synth::PoseName(-pi / 2), "left");
 }
 
 }  // namespace
