@@ -15,6 +15,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "mapn/cli/model_flags.h"
 #include "mapn/cli/subcommand.h"
 #include "mapn/core/atomic_file.h"
 #include "mapn/core/status_macros.h"
@@ -22,10 +23,10 @@
 #include "mapn/estimate/box_source.h"
 #include "mapn/estimate/default_model.h"
 #include "mapn/estimate/estimator.h"
-#include "mapn/estimate/loaded_model.h"
 #include "mapn/estimate/overlay.h"
 #include "mapn/estimate/pose_track.h"
 #include "mapn/estimate/progress.h"
+#include "mapn/model/composition.h"
 #include "mapn/video/ffmpeg_stream_source.h"
 #include "mapn/video/transcode.h"
 
@@ -54,12 +55,15 @@ ABSL_FLAG(std::string, estimate_box, "",
 ABSL_FLAG(std::string, estimate_boxes, "",
           "Per-frame boxes: JSON, CSV (frame,x,y,w,h) or a Penn Action "
           "label .mat; see docs/user-guide.md.");
+ABSL_FLAG(std::vector<std::string>, estimate_set, {},
+          "Change model options that shape no tensor, comma-separated "
+          "ROLE.NAME=VALUE (e.g. policy.threshold=0.05 for residual_energy).");
 ABSL_FLAG(bool, estimate_causal, false,
           "Use the causal residual gate (decides frame t from residuals up "
           "to t only, for live streams); needs a checkpoint with one.");
 ABSL_FLAG(bool, estimate_compare_baseline, false,
-          "Also run the per-frame Simple Baseline (same encoder and head) "
-          "on the same crops and report the measured speed-up.");
+          "Also run the per-frame baseline (the same encoder and head on "
+          "every frame) on the same crops and report the measured speed-up.");
 ABSL_FLAG(std::string, estimate_ground_truth, "",
           "Penn Action label .mat of this video: print PCK@0.2 of the "
           "estimates against it.");
@@ -123,7 +127,8 @@ struct Outputs {
 // One attempt at the whole job on `video` (the input, or its transcoded
 // copy). Unimplemented from the reader means "transcode and try again".
 absl::StatusOr<PoseTrack> RunOnce(const std::string& video,
-                                  const LoadedModel& model,
+                                  const model::AnyPipeline& model,
+                                  const model::AnyPipeline* baseline,
                                   const EstimateOptions& base_options,
                                   const Outputs& outputs, bool show_progress) {
   MAPN_ASSIGN_OR_RETURN(FfmpegStreamSource source,
@@ -144,15 +149,15 @@ absl::StatusOr<PoseTrack> RunOnce(const std::string& video,
                        show_progress);
   options.progress = &progress;
   absl::StatusOr<PoseTrack> track =
-      EstimatePoses(model.handle(), source, options,
-                    model.has_baseline() ? &model.baseline_handle() : nullptr);
+      EstimatePoses(model, source, options, baseline);
   progress.Finish();
   if (!track.ok()) return track.status();
   if (overlay != nullptr) MAPN_RETURN_IF_ERROR(overlay->Close());
   return track;
 }
 
-int RunEstimate(const std::vector<std::string>& args) {
+int RunEstimate(const std::vector<std::string>& args,
+                const CommandContext& context) {
   const Subcommand& self = kEstimateCommand;
   const std::string video = args[0];
 
@@ -227,8 +232,13 @@ int RunEstimate(const std::vector<std::string>& args) {
       return Failure(self.name, std::string(bundled.status().message()));
     checkpoint = *bundled;
   }
-  absl::StatusOr<LoadedModel> model = LoadedModel::Load(
-      checkpoint, absl::GetFlag(FLAGS_estimate_compare_baseline));
+  absl::StatusOr<std::vector<std::string>> overrides =
+      ModelSettings(nullptr, absl::GetFlag(FLAGS_estimate_set), {});
+  if (!overrides.ok()) {
+    return UsageError(self, std::string(overrides.status().message()));
+  }
+  absl::StatusOr<model::AnyPipeline> model =
+      model::LoadPipeline(checkpoint, *context.compositions, *overrides);
   if (!model.ok())
     return Failure(self.name, std::string(model.status().message()));
   if (causal && !model->causal()) {
@@ -238,16 +248,21 @@ int RunEstimate(const std::vector<std::string>& args) {
                      "gate (causal_mapn); '",
                      checkpoint, "' holds a ", model->composition()));
   }
+  std::optional<model::AnyPipeline> baseline;
+  if (absl::GetFlag(FLAGS_estimate_compare_baseline)) {
+    baseline = model->PerFrameBaseline();
+  }
 
   EstimateOptions options;
   options.boxes = std::move(boxes);
-  options.joint_set = JointSetForModel(model->handle().config.joints);
+  options.joint_set = JointSetForModel(model->joints());
   if (ground_truth) options.ground_truth = &*ground_truth;
   const bool show_progress = progress_flag == "always" ||
                              (progress_flag == "auto" && StderrIsTerminal());
 
   absl::StatusOr<PoseTrack> track =
-      RunOnce(video, *model, options, outputs, show_progress);
+      RunOnce(video, *model, baseline ? &*baseline : nullptr, options, outputs,
+              show_progress);
   std::optional<TempFile> transcoded;
   if (!track.ok() && absl::IsUnimplemented(track.status()) &&
       absl::GetFlag(FLAGS_estimate_auto_transcode)) {
@@ -260,8 +275,9 @@ int RunEstimate(const std::vector<std::string>& args) {
     transcoded.emplace(*temp);
     const absl::Status status = Transcode(video, transcoded->path());
     if (!status.ok()) return Failure(self.name, std::string(status.message()));
-    track =
-        RunOnce(transcoded->path(), *model, options, outputs, show_progress);
+    track = RunOnce(transcoded->path(), *model,
+                    baseline ? &*baseline : nullptr, options, outputs,
+                    show_progress);
   }
   if (!track.ok())
     return Failure(self.name, std::string(track.status().message()));

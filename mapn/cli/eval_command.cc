@@ -12,11 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "mapn/cli/subcommand.h"
 #include "mapn/core/status_macros.h"
-#include "mapn/model/registry.h"
+#include "mapn/cli/model_flags.h"
+#include "mapn/model/composition.h"
 #include "mapn/train/datasets.h"
 #include "mapn/train/evaluate.h"
 #include "mapn/train/pose_windows.h"
-#include "mapn/train/training_state.h"
 
 ABSL_FLAG(std::string, eval_checkpoint, "",
           "The model: a checkpoint of mapn train (or its OUT.state).");
@@ -33,12 +33,15 @@ ABSL_FLAG(std::string, eval_json, "", "Also write the results as JSON here.");
 ABSL_FLAG(std::string, eval_label, "",
           "The row's name (default: the model's name).");
 ABSL_FLAG(int, eval_batch, 1, "Windows per Run().");
+ABSL_FLAG(std::vector<std::string>, eval_set, {},
+          "Change model options that shape no tensor before evaluating, "
+          "comma-separated ROLE.NAME=VALUE (e.g. policy.interval=6).");
 ABSL_FLAG(int, eval_set_keyframe_interval, 0,
           "fixed_interval: evaluate with this interval instead of the "
-          "checkpoint's (0: keep).");
+          "checkpoint's (policy.interval; 0: keep).");
 ABSL_FLAG(double, eval_set_energy_threshold, -1,
           "residual_energy: evaluate with this threshold instead of the "
-          "checkpoint's (< 0: keep).");
+          "checkpoint's (policy.threshold; < 0: keep).");
 
 namespace mapn::cli {
 
@@ -46,7 +49,8 @@ extern const Subcommand kEvalCommand;  // defined at the end of the file
 
 namespace {
 
-int RunEval(const std::vector<std::string>& /*args*/) {
+int RunEval(const std::vector<std::string>& /*args*/,
+            const CommandContext& context) {
   const Subcommand& self = kEvalCommand;
   const std::string checkpoint = absl::GetFlag(FLAGS_eval_checkpoint);
   const std::string root = absl::GetFlag(FLAGS_eval_data_root);
@@ -61,14 +65,20 @@ int RunEval(const std::vector<std::string>& /*args*/) {
     return UsageError(
         self, absl::StrCat("--subset: ", subset.status().message()));
   }
-  absl::StatusOr<train::CheckpointSummary> file =
-      train::ReadCheckpointSummary(checkpoint);
-  if (!file.ok())
-    return Failure(self.name, std::string(file.status().message()));
-  absl::StatusOr<std::string> name =
-      model::CompositionNameForType(file->type_name);
-  if (!name.ok())
-    return Failure(self.name, std::string(name.status().message()));
+  const int interval = absl::GetFlag(FLAGS_eval_set_keyframe_interval);
+  const double threshold = absl::GetFlag(FLAGS_eval_set_energy_threshold);
+  absl::StatusOr<std::vector<std::string>> overrides = ModelSettings(
+      nullptr, absl::GetFlag(FLAGS_eval_set),
+      {{"set_keyframe_interval", "policy.interval",
+        interval > 0 ? absl::StrCat(interval) : ""},
+       {"set_energy_threshold", "policy.threshold",
+        threshold >= 0 ? absl::StrCat(threshold) : ""}});
+  if (!overrides.ok()) {
+    return UsageError(self, std::string(overrides.status().message()));
+  }
+  absl::StatusOr<model::AnyPipeline> net =
+      model::LoadPipeline(checkpoint, *context.compositions, *overrides);
+  if (!net.ok()) return Failure(self.name, std::string(net.status().message()));
 
   absl::StatusOr<PoseDataset> dataset =
       train::LoadDatasetByName(absl::GetFlag(FLAGS_eval_dataset), root,
@@ -80,7 +90,7 @@ int RunEval(const std::vector<std::string>& /*args*/) {
     return Failure(self.name, std::string(dataset.status().message()));
   }
   train::PoseWindowsOptions window_options;
-  window_options.input_size = static_cast<int>(file->config.input_size);
+  window_options.input_size = static_cast<int>(net->input_size());
   window_options.cache_megabytes =
       0;  // stream: end-to-end fps includes decoding
   window_options.video_cache_dir = absl::GetFlag(FLAGS_eval_cache_dir);
@@ -90,26 +100,13 @@ int RunEval(const std::vector<std::string>& /*args*/) {
     return Failure(self.name, std::string(windows.status().message()));
 
   train::EvalOptions options;
-  options.label =
-      absl::GetFlag(FLAGS_eval_label).empty() ? *name : absl::GetFlag(FLAGS_eval_label);
+  options.label = absl::GetFlag(FLAGS_eval_label).empty()
+                      ? net->composition()
+                      : absl::GetFlag(FLAGS_eval_label);
   options.batch_size = absl::GetFlag(FLAGS_eval_batch);
   options.quiet = false;
-  const int interval = absl::GetFlag(FLAGS_eval_set_keyframe_interval);
-  const double threshold = absl::GetFlag(FLAGS_eval_set_energy_threshold);
-  absl::StatusOr<train::EvalResult> result = model::VisitComposition(
-      *name,
-      [&]<typename Model>(
-          model::CompositionTag<Model>) -> absl::StatusOr<train::EvalResult> {
-        MAPN_ASSIGN_OR_RETURN(Model net,
-                              train::LoadModelFromAnyCheckpoint<Model>(
-                                  checkpoint, [&](model::ModelConfig& config) {
-                                    if (interval > 0)
-                                      config.keyframe_interval = interval;
-                                    if (threshold >= 0)
-                                      config.energy_threshold = threshold;
-                                  }));
-        return train::Evaluate(net, *windows, options);
-      });
+  absl::StatusOr<train::EvalResult> result =
+      train::Evaluate(*net, *windows, options);
   if (!result.ok())
     return Failure(self.name, std::string(result.status().message()));
   const std::vector<train::EvalResult> rows = {*result};

@@ -301,7 +301,8 @@ absl::StatusOr<int> Dump(const std::string& path, const std::string& dir) {
   return written;
 }
 
-int RunInspect(const std::vector<std::string>& args) {
+int RunInspect(const std::vector<std::string>& args,
+               const CommandContext& /*context*/) {
   const std::string& path = args[0];
   const int dump_frames = absl::GetFlag(FLAGS_dump_frames);
   const int window_length = absl::GetFlag(FLAGS_window_length);

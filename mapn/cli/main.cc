@@ -1,4 +1,5 @@
-// The `mapn` command-line tool: one binary, one subcommand per job.
+// The `mapn` command-line tool: one binary, one subcommand per job, with
+// the compositions of model::DefaultCompositions().
 //
 // Adding a subcommand (say `estimate`):
 //   1. Write mapn/cli/estimate_command.cc with its ABSL_FLAGs, a run
@@ -6,21 +7,12 @@
 //      ...}` (copy transcode_command.cc); its flags are the ones defined in
 //      that file, and `mapn estimate --help` lists exactly those.
 //   2. Add the file to the srcs of //mapn/cli:commands.
-//   3. Here: declare it below and add it to the list in main().
-#include "mapn/cli/subcommand.h"
-
-namespace mapn::cli {
-extern const Subcommand kEstimateCommand;
-extern const Subcommand kInspectCommand;
-extern const Subcommand kSynthCommand;
-extern const Subcommand kTranscodeCommand;
-extern const Subcommand kTrainCommand;
-extern const Subcommand kEvalCommand;
-}  // namespace mapn::cli
+//   3. Add it to AllCommands() in context.cc.
+#include "mapn/cli/context.h"
+#include "mapn/model/compositions.h"
 
 int main(int argc, char** argv) {
-  using namespace mapn::cli;  // NOLINT: the list below reads better
-  return RunMain({kEstimateCommand, kInspectCommand, kTranscodeCommand,
-                  kSynthCommand, kTrainCommand, kEvalCommand},
-                 argc, argv);
+  return mapn::cli::RunMain(
+      mapn::cli::AllCommands(),
+      mapn::cli::ContextFor(mapn::model::DefaultCompositions()), argc, argv);
 }

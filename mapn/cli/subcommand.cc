@@ -117,9 +117,14 @@ absl::StatusOr<std::vector<std::string>> ParseFlags(
   return positional;
 }
 
-std::string CommandHelp(const Subcommand& command) {
+std::string CommandHelp(const Subcommand& command,
+                        const CommandContext& context) {
   std::string out =
       absl::StrCat("Usage: ", command.usage, "\n\n", command.description, "\n");
+  if (command.lists_compositions && !context.compositions_help.empty()) {
+    absl::StrAppend(&out, "\nModels (--model NAME: its components):\n",
+                    context.compositions_help);
+  }
   const std::vector<absl::CommandLineFlag*> flags = FlagsOf(command);
   if (!flags.empty()) absl::StrAppend(&out, "\nFlags:\n");
   for (const absl::CommandLineFlag* flag : flags) {
@@ -156,7 +161,8 @@ int Failure(const char* name, const std::string& message) {
   return kExitFailure;
 }
 
-int RunMain(const std::vector<Subcommand>& commands, int argc, char** argv) {
+int RunMain(const std::vector<Subcommand>& commands,
+            const CommandContext& context, int argc, char** argv) {
   // `bazel run` starts the binary in its runfiles tree; relative paths on the
   // command line mean the user's directory, which Bazel passes here.
   if (const char* dir = std::getenv("BUILD_WORKING_DIRECTORY")) {
@@ -174,7 +180,7 @@ int RunMain(const std::vector<Subcommand>& commands, int argc, char** argv) {
     if (first == "help" && argc > 2) {
       for (const Subcommand& c : commands) {
         if (argv[2] == std::string(c.name)) {
-          std::cout << CommandHelp(c);
+          std::cout << CommandHelp(c, context);
           return kExitOk;
         }
       }
@@ -195,7 +201,7 @@ int RunMain(const std::vector<Subcommand>& commands, int argc, char** argv) {
   for (const std::string& a : args) {
     if (a == "--") break;
     if (a == "--help" || a == "-h" || a == "-help") {
-      std::cout << CommandHelp(*command);
+      std::cout << CommandHelp(*command, context);
       return kExitOk;
     }
   }
@@ -206,7 +212,7 @@ int RunMain(const std::vector<Subcommand>& commands, int argc, char** argv) {
               << positional.status().message() << std::endl;
     return kExitUsage;
   }
-  return command->run(*positional);
+  return command->run(*positional, context);
 }
 
 }  // namespace mapn::cli

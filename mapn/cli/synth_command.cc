@@ -40,7 +40,8 @@ extern const Subcommand kSynthCommand;  // defined at the end of the file
 
 namespace {
 
-int RunSynth(const std::vector<std::string>& args) {
+int RunSynth(const std::vector<std::string>& args,
+             const CommandContext& /*context*/) {
   const Subcommand& self = kSynthCommand;
   SynthPoseOptions options;
   options.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_synth_seed));

@@ -1,4 +1,4 @@
-// `mapn train`: trains a composition (mapn/model/registry.h) on a labelled
+// `mapn train`: trains a composition (mapn/model/compositions.h) on a labelled
 // dataset, one stage of the paper's section 3.5 or all of them in order
 // (mapn/train/trainer.h), writing a resumable training state after every
 // epoch (OUT.state) and the trained model to OUT.
@@ -17,12 +17,12 @@
 #include "absl/strings/str_split.h"
 #include "mapn/cli/subcommand.h"
 #include "mapn/core/status_macros.h"
+#include "mapn/cli/model_flags.h"
 #include "mapn/model/checkpoint.h"
-#include "mapn/model/registry.h"
+#include "mapn/model/composition.h"
 #include "mapn/train/datasets.h"
 #include "mapn/train/pose_windows.h"
 #include "mapn/train/trainer.h"
-#include "mapn/train/training_state.h"
 
 ABSL_FLAG(std::string, data_root, "", "Root directory of the dataset.");
 ABSL_FLAG(std::string, dataset, "synthpose",
@@ -34,7 +34,13 @@ ABSL_FLAG(std::string, subset, "train",
 ABSL_FLAG(std::string, cache_dir, "",
           "Where sequences without an MPEG-4 GOP-12 video get one (Penn Action "
           "and Sub-JHMDB frames); SynthPose brings its own.");
-ABSL_FLAG(std::string, model, "mapn", "The composition to train (see --help).");
+ABSL_FLAG(std::string, model, "mapn",
+          "The composition to train (the list below).");
+ABSL_FLAG(std::vector<std::string>, set, {},
+          "Model options by path, comma-separated: ROLE.NAME=VALUE with ROLE "
+          "extractor, propagator, policy or head (e.g. "
+          "extractor.depth=34,propagator.kernel=1), or input_size=S. The "
+          "flags below are shorthands for the common ones.");
 ABSL_FLAG(std::string, stage, "all",
           "1 (single-frame Simple Baseline), 2 (propagator), 3 (gate), 4 "
           "(joint fine-tuning), or all: every stage the model has parameters "
@@ -81,18 +87,23 @@ ABSL_FLAG(bool, augment, true,
           "Baseline's).");
 ABSL_FLAG(int64_t, seed, 1,
           "Seed of the initial weights, order, augmentation and noise.");
-ABSL_FLAG(int, input_size, 256, "Crop side S, a multiple of 32.");
-ABSL_FLAG(int, backbone_depth, 18, "ResNet depth: 18, 34 or 50.");
-ABSL_FLAG(int, backbone_width, 64, "ResNet base width (64 is torchvision's).");
-ABSL_FLAG(int, head_channels, 256, "Deconvolution head width.");
-ABSL_FLAG(int, lstm_kernel, 3,
-          "ConvLSTM gate kernel, odd (1: a 1 x 1 ConvLSTM, 9 x cheaper per "
-          "step than 3).");
-ABSL_FLAG(int, keyframe_interval, 4,
-          "fixed_interval: extract every k-th frame.");
-ABSL_FLAG(
-    double, energy_threshold, 0.02,
-    "residual_energy: extract when the mean |residual| / 255 exceeds it.");
+ABSL_FLAG(int, input_size, 0,
+          "Crop side S, a multiple of the encoder's stride (32 for ResNet); 0: "
+          "the model's default, 256.");
+ABSL_FLAG(int, backbone_depth, 0,
+          "ResNet depth 18, 34 or 50 (extractor.depth); 0: 18.");
+ABSL_FLAG(int, backbone_width, 0,
+          "ResNet base width (extractor.width; 64 is torchvision's); 0: 64.");
+ABSL_FLAG(int, head_channels, 0,
+          "Deconvolution head width (head.width); 0: 256.");
+ABSL_FLAG(int, lstm_kernel, 0,
+          "ConvLSTM gate kernel, odd (propagator.kernel; 1: a 1 x 1 ConvLSTM, "
+          "9 x cheaper per step than 3); 0: 3.");
+ABSL_FLAG(int, keyframe_interval, 0,
+          "fixed_interval: extract every k-th frame (policy.interval); 0: 4.");
+ABSL_FLAG(double, energy_threshold, -1,
+          "residual_energy: extract when the mean |residual| / 255 exceeds "
+          "it (policy.threshold); < 0: 0.02.");
 ABSL_FLAG(
     int, window_cache_mb, 1024,
     "Decoded windows kept in memory between epochs (0: decode every time).");
@@ -138,12 +149,100 @@ absl::StatusOr<std::vector<T>> PerStage(const std::string& flag,
   return values;
 }
 
+// The shorthand flags of model options, as given.
+std::vector<OptionShorthand> ModelShorthands() {
+  const auto positive = [](int v) {
+    return v > 0 ? absl::StrCat(v) : std::string();
+  };
+  const double threshold = absl::GetFlag(FLAGS_energy_threshold);
+  return {
+      {"input_size", "input_size", positive(absl::GetFlag(FLAGS_input_size))},
+      {"backbone_depth", "extractor.depth",
+       positive(absl::GetFlag(FLAGS_backbone_depth))},
+      {"backbone_width", "extractor.width",
+       positive(absl::GetFlag(FLAGS_backbone_width))},
+      {"head_channels", "head.width",
+       positive(absl::GetFlag(FLAGS_head_channels))},
+      {"lstm_kernel", "propagator.kernel",
+       positive(absl::GetFlag(FLAGS_lstm_kernel))},
+      {"keyframe_interval", "policy.interval",
+       positive(absl::GetFlag(FLAGS_keyframe_interval))},
+      {"energy_threshold", "policy.threshold",
+       threshold >= 0 ? absl::StrCat(threshold) : std::string()},
+  };
+}
+
+// Imports --imagenet and --init into the model, trains the stages the
+// flags ask for and writes the model to `out`.
+absl::Status TrainAndSave(const model::AnyPipeline& net,
+                          train::PoseWindows& windows,
+                          const std::string& stage_flag,
+                          const std::vector<int64_t>& epochs,
+                          const std::vector<double>& lr,
+                          const std::vector<int64_t>& decay,
+                          const std::string& out) {
+  if (const std::string path = absl::GetFlag(FLAGS_imagenet); !path.empty()) {
+    MAPN_ASSIGN_OR_RETURN(model::ImportReport report,
+                          model::ImportTorchvisionResNet(path, net.extractor()));
+    std::cerr << "encoder: " << report.loaded << " tensors from " << path
+              << "\n";
+  }
+  if (const std::string path = absl::GetFlag(FLAGS_init); !path.empty()) {
+    MAPN_ASSIGN_OR_RETURN(model::WeightsReport report,
+                          model::LoadMatchingWeights(path, net.module()));
+    std::cerr << "init: " << report.loaded << " tensors from " << path << ", "
+              << report.kept.size() << " kept their initial values, "
+              << report.unused.size() << " in the file unused\n";
+  }
+  std::vector<train::Stage> stages;
+  if (stage_flag == "all") {
+    stages = train::StagesFor(net);
+  } else {
+    stages = {static_cast<train::Stage>(std::stoi(stage_flag))};
+  }
+  MAPN_ASSIGN_OR_RETURN(std::vector<int64_t> stage_epochs,
+                        PerStage("epochs", epochs, stages.size()));
+  std::vector<double> stage_lr;
+  if (!lr.empty()) {
+    MAPN_ASSIGN_OR_RETURN(stage_lr, PerStage("lr", lr, stages.size()));
+  }
+  std::vector<train::TrainOptions> options;
+  for (size_t i = 0; i < stages.size(); ++i) {
+    train::TrainOptions o = train::StageDefaults(stages[i]);
+    o.epochs = stage_epochs[i];
+    if (!stage_lr.empty()) o.learning_rate = stage_lr[i];
+    o.lr_decay_epochs = decay;
+    o.lr_decay_factor = absl::GetFlag(FLAGS_lr_decay_factor);
+    o.weight_decay = absl::GetFlag(FLAGS_weight_decay);
+    o.batch_size = absl::GetFlag(FLAGS_windows_per_step);
+    o.max_steps_per_epoch = absl::GetFlag(FLAGS_max_steps);
+    o.gate_lambda = absl::GetFlag(FLAGS_gate_lambda);
+    o.keep_probability = absl::GetFlag(FLAGS_keep_probability);
+    if (!absl::GetFlag(FLAGS_augment)) o.augment = train::NoAugmentation();
+    o.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
+    o.checkpoint_path = out + ".state";
+    o.resume = absl::GetFlag(FLAGS_resume);
+    MAPN_RETURN_IF_ERROR(train::ValidateTrainOptions(o));
+    options.push_back(std::move(o));
+  }
+  MAPN_ASSIGN_OR_RETURN(std::vector<train::TrainReport> reports,
+                        train::TrainStages(net, windows, options));
+  for (const train::TrainReport& r : reports) {
+    std::cerr << "stage " << train::StageName(r.stage) << ": " << r.epochs
+              << " epochs, final loss "
+              << (r.epoch_losses.empty() ? 0.0 : r.epoch_losses.back())
+              << ", " << r.seconds << " s\n";
+  }
+  return net.Save(out);
+}
+
 bool IsDirectory(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int RunTrain(const std::vector<std::string>& /*args*/) {
+int RunTrain(const std::vector<std::string>& /*args*/,
+             const CommandContext& context) {
   const Subcommand& self = kTrainCommand;
   const std::string root = absl::GetFlag(FLAGS_data_root);
   const std::string out = absl::GetFlag(FLAGS_out);
@@ -161,11 +260,10 @@ int RunTrain(const std::vector<std::string>& /*args*/) {
                                    stage_flag, "'"));
   }
   const std::string model_name = absl::GetFlag(FLAGS_model);
-  const std::vector<std::string>& names = model::CompositionNames();
-  if (std::find(names.begin(), names.end(), model_name) == names.end()) {
-    return UsageError(
-        self,
-        std::string(model::UnknownCompositionError(model_name).message()));
+  absl::StatusOr<const model::CompositionEntry*> entry =
+      context.compositions->Get(model_name);
+  if (!entry.ok()) {
+    return UsageError(self, std::string(entry.status().message()));
   }
   absl::StatusOr<Split> subset =
       train::SplitFromName(absl::GetFlag(FLAGS_subset));
@@ -193,14 +291,8 @@ int RunTrain(const std::vector<std::string>& /*args*/) {
     return UsageError(self, "--window_cache_mb must be >= 0");
   }
 
-  model::ModelConfig config;
-  config.backbone_depth = absl::GetFlag(FLAGS_backbone_depth);
-  config.backbone_width = absl::GetFlag(FLAGS_backbone_width);
-  config.input_size = absl::GetFlag(FLAGS_input_size);
-  config.head_channels = absl::GetFlag(FLAGS_head_channels);
-  config.lstm_kernel = absl::GetFlag(FLAGS_lstm_kernel);
-  config.keyframe_interval = absl::GetFlag(FLAGS_keyframe_interval);
-  config.energy_threshold = absl::GetFlag(FLAGS_energy_threshold);
+  absl::StatusOr<std::vector<std::string>> settings = ModelSettings(
+      *entry, absl::GetFlag(FLAGS_set), ModelShorthands());
 
   absl::StatusOr<PoseDataset> dataset = train::LoadDatasetByName(
       absl::GetFlag(FLAGS_dataset), root, absl::GetFlag(FLAGS_split), *subset);
@@ -210,15 +302,28 @@ int RunTrain(const std::vector<std::string>& /*args*/) {
     }
     return Failure(self.name, std::string(dataset.status().message()));
   }
-  config.joints = dataset->joints.num_joints();
-  if (const absl::Status valid = model::ValidateModelConfig(config);
-      !valid.ok()) {
-    return UsageError(self, std::string(valid.message()));
+  if (!settings.ok()) {
+    return UsageError(self, std::string(settings.status().message()));
   }
+  model::PipelineOptionValues values;
+  for (const std::string& setting : *settings) {
+    // Malformed ones were refused by ModelSettings.
+    model::ApplyOptionOverride(setting, values).IgnoreError();
+  }
+  // The head outputs the dataset's joints, where that is one of its options.
+  absl::StatusOr<model::PipelineOptionValues> joints = model::SettingsFor(
+      (*entry)->defaults,
+      {absl::StrCat("head.out_channels=", dataset->joints.num_joints())});
+  if (joints.ok() && !joints->components[3].empty()) {
+    values.components[3].push_back(joints->components[3].front());
+  }
+  at::manual_seed(static_cast<uint64_t>(absl::GetFlag(FLAGS_seed)));
+  absl::StatusOr<model::AnyPipeline> net = (*entry)->create(values, "");
+  if (!net.ok()) return UsageError(self, std::string(net.status().message()));
   std::cerr << "training on " << dataset->sequences.size() << " sequences ("
             << dataset->TotalFrames() << " frames) of " << root << "\n";
   train::PoseWindowsOptions window_options;
-  window_options.input_size = static_cast<int>(config.input_size);
+  window_options.input_size = static_cast<int>(net->input_size());
   window_options.cache_megabytes = absl::GetFlag(FLAGS_window_cache_mb);
   window_options.video_cache_dir = absl::GetFlag(FLAGS_cache_dir);
   absl::StatusOr<train::PoseWindows> windows =
@@ -226,71 +331,8 @@ int RunTrain(const std::vector<std::string>& /*args*/) {
   if (!windows.ok())
     return Failure(self.name, std::string(windows.status().message()));
 
-  const absl::Status status = model::VisitComposition(
-      model_name,
-      [&]<typename Model>(model::CompositionTag<Model>) -> absl::Status {
-        at::manual_seed(static_cast<uint64_t>(absl::GetFlag(FLAGS_seed)));
-        MAPN_ASSIGN_OR_RETURN(Model net, model::MakeModel<Model>(config));
-        if (const std::string path = absl::GetFlag(FLAGS_imagenet);
-            !path.empty()) {
-          MAPN_ASSIGN_OR_RETURN(
-              model::ImportReport report,
-              model::ImportTorchvisionResNet(path, *net->extractor()));
-          std::cerr << "encoder: " << report.loaded << " tensors from " << path
-                    << "\n";
-        }
-        if (const std::string path = absl::GetFlag(FLAGS_init); !path.empty()) {
-          MAPN_ASSIGN_OR_RETURN(train::WeightsReport report,
-                                train::LoadMatchingWeights(path, *net));
-          std::cerr << "init: " << report.loaded << " tensors from " << path
-                    << ", " << report.kept.size()
-                    << " kept their initial values, " << report.unused.size()
-                    << " in the file unused\n";
-        }
-        const train::ModelHandle handle = train::MakeModelHandle(net);
-        std::vector<train::Stage> stages;
-        if (stage_flag == "all") {
-          stages = train::StagesFor(handle);
-        } else {
-          stages = {static_cast<train::Stage>(std::stoi(stage_flag))};
-        }
-        MAPN_ASSIGN_OR_RETURN(std::vector<int64_t> stage_epochs,
-                              PerStage("epochs", *epochs, stages.size()));
-        std::vector<double> stage_lr;
-        if (!lr->empty()) {
-          MAPN_ASSIGN_OR_RETURN(stage_lr, PerStage("lr", *lr, stages.size()));
-        }
-        std::vector<train::TrainOptions> options;
-        for (size_t i = 0; i < stages.size(); ++i) {
-          train::TrainOptions o = train::StageDefaults(stages[i]);
-          o.epochs = stage_epochs[i];
-          if (!stage_lr.empty()) o.learning_rate = stage_lr[i];
-          o.lr_decay_epochs = *decay;
-          o.lr_decay_factor = absl::GetFlag(FLAGS_lr_decay_factor);
-          o.weight_decay = absl::GetFlag(FLAGS_weight_decay);
-          o.batch_size = absl::GetFlag(FLAGS_windows_per_step);
-          o.max_steps_per_epoch = absl::GetFlag(FLAGS_max_steps);
-          o.gate_lambda = absl::GetFlag(FLAGS_gate_lambda);
-          o.keep_probability = absl::GetFlag(FLAGS_keep_probability);
-          if (!absl::GetFlag(FLAGS_augment))
-            o.augment = train::NoAugmentation();
-          o.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
-          o.checkpoint_path = out + ".state";
-          o.resume = absl::GetFlag(FLAGS_resume);
-          MAPN_RETURN_IF_ERROR(train::ValidateTrainOptions(o));
-          options.push_back(std::move(o));
-        }
-        MAPN_ASSIGN_OR_RETURN(std::vector<train::TrainReport> reports,
-                              train::TrainStages(handle, *windows, options));
-        for (const train::TrainReport& r : reports) {
-          std::cerr << "stage " << train::StageName(r.stage) << ": " << r.epochs
-                    << " epochs, final loss "
-                    << (r.epoch_losses.empty() ? 0.0 : r.epoch_losses.back())
-                    << ", " << r.seconds << " s\n";
-        }
-        MAPN_RETURN_IF_ERROR(model::SaveModel(out, net));
-        return absl::OkStatus();
-      });
+  const absl::Status status = TrainAndSave(*net, *windows, stage_flag,
+                                           *epochs, *lr, *decay, out);
   if (!status.ok()) {
     if (absl::IsInvalidArgument(status)) {
       return UsageError(self, std::string(status.message()));
@@ -309,11 +351,9 @@ const Subcommand kTrainCommand = {
     "mapn train --data_root DIR --out MODEL [--dataset "
     "synthpose|penn_action|jhmdb] "
     "[--model NAME] [--stage 1|2|3|4|all] [flags]",
-    "Trains the composition --model (mapn, simple_baseline, iframe_nowarp,\n"
-    "iframe_warp, always_extract, frame_gate, gate_no_temporal_no_pe,\n"
-    "gate_no_pe, fixed_interval, residual_energy, causal_mapn) on the "
-    "--subset\n"
-    "sequences of the dataset, cropped per GOP to --input_size. Stages: 1 the\n"
+    "Trains the composition --model (listed below) on the --subset\n"
+    "sequences of the dataset, cropped per GOP to the model's input size.\n"
+    "Its options: --set ROLE.NAME=VALUE, or the shorthand flags. Stages: 1 the\n"
     "Simple Baseline on single frames, 2 the ConvLSTM with the extractor\n"
     "frozen, 3 the gate alone with loss (15), 4 everything; 'all' runs those\n"
     "the model has parameters for. After every epoch OUT.state is written\n"
@@ -324,6 +364,7 @@ const Subcommand kTrainCommand = {
     __FILE__,
     0,
     0,
-    &RunTrain};
+    &RunTrain,
+    /*lists_compositions=*/true};
 
 }  // namespace mapn::cli

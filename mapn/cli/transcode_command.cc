@@ -26,7 +26,8 @@ extern const Subcommand kTranscodeCommand;  // defined at the end of the file
 
 namespace {
 
-int RunTranscode(const std::vector<std::string>& args) {
+int RunTranscode(const std::vector<std::string>& args,
+                 const CommandContext& /*context*/) {
   TranscodeOptions options;
   options.gop_size = absl::GetFlag(FLAGS_gop);
   options.qscale = absl::GetFlag(FLAGS_qscale);

@@ -32,21 +32,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "mapn/geometry/box.h"
 #include "mapn/video/gop.h"
 
 namespace mapn {
-
-struct CropBoxOptions {
-  // Width / height of the crop; the box grows along one side to reach it.
-  // 1 matches a square model input (256 x 256); <= 0 keeps the box's aspect.
-  float aspect = 1.0f;
-  // Factor on width and height around the centre, after the aspect fix.
-  float scale = 1.25f;
-};
-
-// The box grown to `options.aspect` and scaled by `options.scale` around its
-// centre. It may extend beyond the frame; the cropper pads.
-Box ExpandBox(const Box& box, const CropBoxOptions& options = {});
 
 // The indices of frames that start a GOP, in order.
 std::vector<int64_t> GopStarts(std::span<const FrameMeta> frames);

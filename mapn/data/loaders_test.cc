@@ -851,22 +851,6 @@ TEST(GopBoxesTest, StartsComeFromFrameTypes) {
   EXPECT_EQ(GopStarts(frames), (std::vector<int64_t>{0, 3}));
 }
 
-TEST(GopBoxesTest, ExpandBoxKeepsTheCentre) {
-  const Box wide{0, 0, 40, 10};
-  CropBoxOptions o;
-  o.aspect = 2;  // width twice the height
-  o.scale = 1;
-  const Box b = ExpandBox(wide, o);
-  EXPECT_FLOAT_EQ(b.width(), 40);
-  EXPECT_FLOAT_EQ(b.height(), 20);
-  EXPECT_FLOAT_EQ(b.y1, -5);
-  o.aspect = 0;
-  o.scale = 2;
-  const Box c = ExpandBox(wide, o);
-  EXPECT_FLOAT_EQ(c.x1, -20);
-  EXPECT_FLOAT_EQ(c.height(), 20);
-}
-
 TEST(RepairBoxesTest, CopiesTheNearestValidBox) {
   std::vector<Box> boxes = {Box{0, 0, 0, 0}, Box{1, 1, 5, 5}, Box{2, 2, 1, 9},
                             Box{3, 3, 8, 8}, Box{4, 4, 9, 9}};

@@ -37,7 +37,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "mapn/data/joint_set.h"
-#include "mapn/video/gop.h"
+#include "mapn/geometry/box.h"
 
 namespace mapn {
 

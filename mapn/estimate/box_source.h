@@ -31,6 +31,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "mapn/geometry/box.h"
 #include "mapn/video/gop.h"
 
 namespace mapn {

@@ -1,27 +1,23 @@
 #include "mapn/estimate/estimator.h"
 
-#include <chrono>
-#include <cmath>
-#include <utility>
-#include <vector>
-
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
 
+#include <span>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
-#include "mapn/core/status_macros.h"
-#include "mapn/eval/pck.h"
-#include "mapn/pose/heatmaps.h"
-#include "mapn/train/pose_windows.h"
+#include "mapn/pose/keypoints.h"
 #include "mapn/video/resample.h"
 
 namespace mapn {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       since)
+      .count();
 }
 
 }  // namespace
@@ -37,143 +33,151 @@ JointSet JointSetForModel(int64_t joints) {
   return generic;
 }
 
-absl::StatusOr<PoseTrack> EstimatePoses(const train::ModelHandle& model,
-                                        FfmpegStreamSource& source,
-                                        const EstimateOptions& options,
-                                        const train::ModelHandle* baseline) {
-  const Clock::time_point start = Clock::now();
-  const StreamInfo& info = source.info();
-  const int64_t joints = model.config.joints;
+PoseEstimator::PoseEstimator(const model::AnyPipeline& model,
+                             const model::AnyPipeline* baseline,
+                             const EstimateOptions& options,
+                             const StreamInfo& stream)
+    : model_(&model),
+      baseline_(baseline),
+      options_(&options),
+      start_(Clock::now()) {
+  track_.video_path = stream.path;
+  track_.stream = stream;
+  track_.model_type = model.type_name();
+  track_.composition = model.composition();
+  track_.model_options_json = model.options_json();
+  track_.boxes = options.boxes.Describe();
+  track_.joint_set = options.joint_set;
+  if (options.ground_truth != nullptr) {
+    pck_.emplace(options.joint_set, PckOptionsFor("penn_action"));
+  }
+}
+
+absl::StatusOr<PoseEstimator> PoseEstimator::Start(
+    const model::AnyPipeline& model, const StreamInfo& stream,
+    const EstimateOptions& options, const model::AnyPipeline* baseline) {
+  const int64_t joints = model.joints();
   if (options.joint_set.num_joints() != joints) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the model outputs ", joints, " joints but the joint set '",
         options.joint_set.name, "' has ", options.joint_set.num_joints()));
   }
-  MAPN_RETURN_IF_ERROR(options.boxes.Validate(info.width, info.height));
+  MAPN_RETURN_IF_ERROR(options.boxes.Validate(stream.width, stream.height));
   if (options.ground_truth != nullptr &&
       options.ground_truth->num_joints != joints) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--ground_truth has ", options.ground_truth->num_joints,
         " joints per frame but the model outputs ", joints));
   }
+  if (baseline != nullptr && (baseline->input_size() != model.input_size() ||
+                              baseline->joints() != joints)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the baseline takes ", baseline->input_size(), " x ",
+        baseline->input_size(), " crops and outputs ", baseline->joints(),
+        " joints; the model ", model.input_size(), " and ", joints));
+  }
+  model.module().eval();
+  if (baseline != nullptr) baseline->module().eval();
+  return PoseEstimator(model, baseline, options, stream);
+}
 
-  model.module->eval();
-  if (baseline != nullptr) baseline->module->eval();
-  torch::NoGradGuard no_grad;
+absl::Status PoseEstimator::AddWindow(const GopWindow& window) {
+  const at::NoGradGuard no_grad;
+  const StreamInfo& info = track_.stream;
+  const EstimateOptions& options = *options_;
+  const int64_t size = model_->input_size();
+  const int64_t joints = model_->joints();
 
-  PoseTrack track;
-  track.video_path = info.path;
-  track.stream = info;
-  track.model_type = model.type_name;
-  track.model_config_json = model::ModelConfigToJson(model.config);
-  track.boxes = options.boxes.Describe();
-  track.joint_set = options.joint_set;
+  const int64_t first = window.frames.front().index;
+  const Box crop = options.boxes.WindowCropBox(first, window.length(),
+                                               info.width, info.height);
+  const Affine2D to_source = BoxToSquare(crop, static_cast<int>(size));
+  MAPN_ASSIGN_OR_RETURN(
+      ResampledWindow cropped,
+      ResampleWindow(window, to_source, static_cast<int>(size)));
+  MAPN_ASSIGN_OR_RETURN(GopBatch batch, ToGopBatch({cropped}));
 
-  const int64_t size = model.config.input_size;
-  const int64_t heatmap = model.heatmap_size;
-  PckAccumulator pck(options.joint_set, PckOptionsFor("penn_action"));
-  double model_seconds = 0, baseline_seconds = 0;
-  model::MacCount total_macs;
+  Clock::time_point t0 = Clock::now();
+  MAPN_ASSIGN_OR_RETURN(model::RunResult result, model_->Run(batch));
+  model_seconds_ += Seconds(t0);
+  if (baseline_ != nullptr) {
+    t0 = Clock::now();
+    MAPN_ASSIGN_OR_RETURN(model::RunResult base, baseline_->Run(batch));
+    baseline_seconds_ += Seconds(t0);
+  }
 
-  while (true) {
-    MAPN_ASSIGN_OR_RETURN(std::optional<GopWindow> window, source.Next());
-    if (!window) break;
-    const int64_t first = window->frames.front().index;
-    const Box crop = options.boxes.WindowCropBox(
-        first, window->length(), info.width, info.height);
-    const Affine2D to_source = BoxToSquare(crop, static_cast<int>(size));
-    MAPN_ASSIGN_OR_RETURN(
-        ResampledWindow cropped,
-        ResampleWindow(*window, to_source, static_cast<int>(size)));
-    MAPN_ASSIGN_OR_RETURN(GopBatch batch, ToGopBatch({cropped}));
+  // [T, J, H, W] maps -> keypoints in crop pixels -> source pixels.
+  MAPN_ASSIGN_OR_RETURN(const at::Tensor keypoints,
+                        model_->Keypoints(result.heatmaps[0]));
+  const at::Tensor in_source = ToSourcePixels(keypoints, to_source);
+  auto k = in_source.accessor<float, 3>();
+  const at::Tensor decisions = result.decisions[0].cpu().contiguous();
 
-    Clock::time_point t0 = Clock::now();
-    MAPN_ASSIGN_OR_RETURN(model::RunResult result, model.run(batch));
-    model_seconds += Seconds(t0);
-    if (baseline != nullptr) {
-      t0 = Clock::now();
-      MAPN_ASSIGN_OR_RETURN(model::RunResult base, baseline->run(batch));
-      baseline_seconds += Seconds(t0);
+  for (int64_t t = 0; t < window.num_valid; ++t) {
+    const FrameMeta& meta = window.frames[t];
+    FramePose pose;
+    pose.frame_index = meta.index;
+    pose.timestamp_s = meta.timestamp_s;
+    pose.type = meta.type;
+    pose.window = window.window_index;
+    pose.features_extracted = decisions[t].item<float>() > 0.5f;
+    pose.macs = result.macs(0, t);
+    pose.crop_box = crop;
+    pose.person_box =
+        options.boxes.ForFrame(meta.index, info.width, info.height);
+    pose.joints.resize(joints);
+    std::vector<float> predicted(2 * joints);
+    for (int64_t j = 0; j < joints; ++j) {
+      pose.joints[j] = {k[t][j][0], k[t][j][1], k[t][j][2]};
+      predicted[2 * j] = k[t][j][0];
+      predicted[2 * j + 1] = k[t][j][1];
     }
-
-    // [T, J, H, W] heatmaps -> peaks in heatmap pixels -> crop pixels ->
-    // source pixels through the window's affine.
-    const at::Tensor maps = result.heatmaps[0];
-    DecodedJoints decoded = DecodeHeatmaps(maps);
-    const at::Tensor input_xy =
-        train::HeatmapToInput(decoded.coords, size, heatmap).contiguous();
-    const at::Tensor confidence = decoded.confidence.contiguous();
-    const float* xy = input_xy.data_ptr<float>();
-    const float* conf = confidence.data_ptr<float>();
-    const at::Tensor decisions = result.decisions[0].contiguous();
-
-    for (int64_t t = 0; t < window->num_valid; ++t) {
-      const FrameMeta& meta = window->frames[t];
-      FramePose pose;
-      pose.frame_index = meta.index;
-      pose.timestamp_s = meta.timestamp_s;
-      pose.type = meta.type;
-      pose.window = window->window_index;
-      pose.features_extracted = decisions[t].item<float>() > 0.5f;
-      pose.macs = result.macs(0, t);
-      pose.crop_box = crop;
-      pose.person_box = options.boxes.ForFrame(meta.index, info.width,
-                                               info.height);
-      pose.joints.resize(joints);
-      std::vector<float> predicted(2 * joints);
-      for (int64_t j = 0; j < joints; ++j) {
-        double sx = 0, sy = 0;
-        to_source.Apply(xy[(t * joints + j) * 2], xy[(t * joints + j) * 2 + 1],
-                        &sx, &sy);
-        pose.joints[j] = {static_cast<float>(sx), static_cast<float>(sy),
-                          conf[t * joints + j]};
-        predicted[2 * j] = static_cast<float>(sx);
-        predicted[2 * j + 1] = static_cast<float>(sy);
-      }
-      total_macs += pose.macs;
-      if (options.ground_truth != nullptr) {
-        const PoseSequence& gt = *options.ground_truth;
-        if (meta.index < gt.num_frames) {
-          const size_t offset = static_cast<size_t>(meta.index) * joints;
-          MAPN_RETURN_IF_ERROR(pck.AddFrame(
-              predicted,
-              std::span<const float>(gt.joints.data() + 2 * offset, 2 * joints),
-              std::span<const uint8_t>(gt.visible.data() + offset, joints),
-              gt.boxes[meta.index]));
-        }
-      }
-      if (options.overlay != nullptr) {
-        MAPN_RETURN_IF_ERROR(
-            options.overlay->Add(*window, t, pose, options.joint_set));
-      }
-      track.frames.push_back(std::move(pose));
-      if (options.progress != nullptr) {
-        options.progress->Update(static_cast<int64_t>(track.frames.size()));
+    total_macs_ += pose.macs;
+    if (pck_.has_value()) {
+      const PoseSequence& gt = *options.ground_truth;
+      if (meta.index < gt.num_frames) {
+        const size_t offset = static_cast<size_t>(meta.index) * joints;
+        MAPN_RETURN_IF_ERROR(pck_->AddFrame(
+            predicted,
+            std::span<const float>(gt.joints.data() + 2 * offset, 2 * joints),
+            std::span<const uint8_t>(gt.visible.data() + offset, joints),
+            gt.boxes[meta.index]));
       }
     }
+    if (options.overlay != nullptr) {
+      MAPN_RETURN_IF_ERROR(
+          options.overlay->Add(window, t, pose, options.joint_set));
+    }
+    track_.frames.push_back(std::move(pose));
+    if (options.progress != nullptr) {
+      options.progress->Update(static_cast<int64_t>(track_.frames.size()));
+    }
   }
-  if (track.frames.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", info.path, "' holds no decodable frames"));
-  }
+  return absl::OkStatus();
+}
 
-  PoseTrackSummary& s = track.summary;
-  s.frames = static_cast<int64_t>(track.frames.size());
-  for (const FramePose& f : track.frames) s.keyframes += f.features_extracted;
-  s.macs_per_frame = total_macs * (1.0 / s.frames);
-  s.baseline_macs_per_frame = model.baseline_macs_per_frame;
-  s.timing.model_seconds = model_seconds;
-  s.timing.total_seconds = Seconds(start) - baseline_seconds;
-  if (baseline != nullptr) {
-    s.baseline_timing = RunTiming{baseline_seconds, baseline_seconds};
+absl::StatusOr<PoseTrack> PoseEstimator::Finish() && {
+  if (track_.frames.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", track_.stream.path, "' holds no decodable frames"));
   }
-  if (options.ground_truth != nullptr) {
-    const PckResult row = pck.Result("this video");
+  PoseTrackSummary& s = track_.summary;
+  s.frames = static_cast<int64_t>(track_.frames.size());
+  for (const FramePose& f : track_.frames) s.keyframes += f.features_extracted;
+  s.macs_per_frame = total_macs_ * (1.0 / s.frames);
+  s.baseline_macs_per_frame = model_->baseline_macs_per_frame();
+  s.timing.model_seconds = model_seconds_;
+  s.timing.total_seconds = Seconds(start_) - baseline_seconds_;
+  if (baseline_ != nullptr) {
+    s.baseline_timing = RunTiming{baseline_seconds_, baseline_seconds_};
+  }
+  if (pck_.has_value()) {
+    const PckResult row = pck_->Result("this video");
     s.pck = row.mean;
     const std::vector<PckResult> rows = {row};
     s.pck_table = FormatPckTable(rows);
   }
-  return track;
+  return std::move(track_);
 }
 
 }  // namespace mapn

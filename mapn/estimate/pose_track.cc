@@ -49,12 +49,14 @@ std::string PoseTrackJson(const PoseTrack& track) {
       {"transcoded", track.transcoded},
       {"checkpoint", track.checkpoint},
       {"model", track.model_type},
+      {"composition", track.composition},
       {"boxes", track.boxes},
       {"causal", track.causal},
   };
-  const nlohmann::json config =
-      nlohmann::json::parse(track.model_config_json, nullptr, false);
-  info["model_config"] = config.is_discarded() ? nlohmann::json(nullptr) : config;
+  const nlohmann::json options =
+      nlohmann::json::parse(track.model_options_json, nullptr, false);
+  info["model_options"] =
+      options.is_discarded() ? nlohmann::json(nullptr) : options;
 
   nlohmann::json frames = nlohmann::json::array();
   for (const FramePose& f : track.frames) {

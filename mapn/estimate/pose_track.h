@@ -24,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "mapn/data/joint_set.h"
+#include "mapn/geometry/box.h"
 #include "mapn/model/flops.h"
 #include "mapn/video/gop.h"
 
@@ -84,8 +85,9 @@ struct PoseTrack {
   StreamInfo stream;
   bool transcoded = false;   // the reader needed `mapn transcode` first
   std::string checkpoint;
-  std::string model_type;    // the composition's type name
-  std::string model_config_json;
+  std::string model_type;    // the pipeline's type name
+  std::string composition;   // the composition's name ("mapn")
+  std::string model_options_json;  // its options (model/options_json.h)
   std::string boxes;         // where the boxes came from
   bool causal = false;
   JointSet joint_set;

@@ -42,7 +42,7 @@
 #include "absl/status/status.h"
 #include "mapn/data/joint_set.h"
 #include "mapn/data/pose_sequence.h"
-#include "mapn/video/gop.h"
+#include "mapn/geometry/box.h"
 
 namespace mapn {
 

@@ -27,4 +27,14 @@ template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
 template class PipelineStream<SimpleBaselineEncoder, MotionWarpConvLstm,
                               CausalResidualGate, DeconvHead>;
 
+const CompositionTable& DefaultCompositions() {
+  static const CompositionTable* const table =
+      new CompositionTable(CompositionTable::Of<
+                           Mapn, PerFrameSimpleBaseline, IFrameOnlyNoWarp,
+                           IFrameOnlyWarp, AlwaysExtractWarp, FrameGateWarp,
+                           MapnGateNoTemporalNoPe, MapnGateNoPe,
+                           FixedIntervalWarp, ResidualEnergyWarp, CausalMapn>());
+  return *table;
+}
+
 }  // namespace mapn::model

@@ -1,40 +1,50 @@
 // File: compositions.h
 //
-// The one place that names the paper's model and every ablation as a type.
-// Each is a Pipeline (pipeline.h) of four components; changing a component
-// is changing a type, so an ablation cannot be half-applied by a forgotten
-// flag. All are built from a ModelConfig.
+// The one list of named compositions: the paper's model and every ablation
+// the command line and the experiments reach by name, each a type
+// (composition.h) that carries its name. Changing a component is changing
+// a type, so an ablation cannot be half-applied by a forgotten flag.
+// DefaultCompositions() is the table of all of them, in this order, which
+// the command line's choices and help are made from; a program adds its
+// own compositions to a copy of it (composition.h).
 //
 //   Table 1 (Penn Action, ResNet-34 in the paper)
-//     a  IFrameOnlyNoWarp   ConvLSTM without warp, keyframe features only
-//     b  IFrameOnlyWarp     MV-warped ConvLSTM, keyframe features only
-//     c  AlwaysExtractWarp  MV-warped ConvLSTM, features of every frame
-//     d  FrameGateWarp      MV-warped ConvLSTM, gate on decoded P-frames
-//     e  Mapn               MV-warped ConvLSTM, residual gate (the paper)
+//     a  IFrameOnlyNoWarp   "iframe_nowarp"   ConvLSTM without warp,
+//                                             keyframe features only
+//     b  IFrameOnlyWarp     "iframe_warp"     MV-warped ConvLSTM, keyframe
+//                                             features only
+//     c  AlwaysExtractWarp  "always_extract"  MV-warped ConvLSTM, features of
+//                                             every frame
+//     d  FrameGateWarp      "frame_gate"      MV-warped ConvLSTM, gate on
+//                                             decoded P-frames
+//     e  Mapn               "mapn"            MV-warped ConvLSTM, residual
+//                                             gate (the paper)
 //   Table 2 (gate design)
-//        MapnGateNoTemporalNoPe, MapnGateNoPe, and Mapn
+//        MapnGateNoTemporalNoPe "gate_no_temporal_no_pe", MapnGateNoPe
+//        "gate_no_pe", and Mapn
 //   Beyond the paper
-//        PerFrameSimpleBaseline   every frame through ResNet + head: the
-//                                 reference every speed-up is measured
-//                                 against
-//        FixedIntervalWarp        keyframes every keyframe_interval frames
-//        ResidualEnergyWarp       training-free gate: mean |residual| >
-//                                 energy_threshold
-//        CausalMapn               residual gate deciding frame t from
-//                                 residuals <= t (live streams, with
-//                                 PipelineStream)
+//        PerFrameSimpleBaseline "simple_baseline"  every frame through
+//                                  ResNet + head: the reference every
+//                                  speed-up is measured against
+//        FixedIntervalWarp  "fixed_interval"  keyframes every `interval`
+//                                             frames
+//        ResidualEnergyWarp "residual_energy" training-free gate: mean
+//                                             |residual| > threshold
+//        CausalMapn         "causal_mapn"     residual gate deciding frame t
+//                                             from residuals <= t (live
+//                                             streams, with PipelineStream)
 //
 // Example:
 //
-//   ModelConfig config;
-//   config.backbone_depth = 34;
-//   IFrameOnlyWarp model(config);                 // Table 1, row b
-//   PipelineStream<SimpleBaselineEncoder, MotionWarpConvLstm,
-//                  CausalResidualGate, DeconvHead> live(CausalMapn(config),
-//                  12);
+//   IFrameOnlyWarp::Options options;              // Table 1, row b
+//   options.extractor.depth = 34;
+//   MAPN_ASSIGN_OR_RETURN(IFrameOnlyWarp model,
+//                         MakeModel<IFrameOnlyWarp>(options));
+//   CausalMapnStream live(CausalMapn(CausalMapn::Options{}), 12);
 #ifndef MAPN_MODEL_COMPOSITIONS_H_
 #define MAPN_MODEL_COMPOSITIONS_H_
 
+#include "mapn/model/composition.h"
 #include "mapn/model/deconv_head.h"
 #include "mapn/model/pipeline.h"
 #include "mapn/model/policies.h"
@@ -43,40 +53,52 @@
 
 namespace mapn::model {
 
-// A Pipeline with the Simple Baseline encoder and head around a propagator
-// and a policy: every composition of the paper has this shape.
-template <StatePropagator Propagator, SkipPolicy Policy>
-using SimpleBaselinePipeline =
-    Pipeline<SimpleBaselineEncoder, Propagator, Policy, DeconvHead>;
+// The Simple Baseline's encoder and head around a propagator and a policy:
+// every composition of the paper has this shape.
+template <CompositionName kName, StatePropagator Propagator, SkipPolicy Policy>
+using SimpleBaselineComposition =
+    Composition<kName, SimpleBaselineEncoder, Propagator, Policy, DeconvHead>;
 
 // Table 1.
-using IFrameOnlyNoWarp = SimpleBaselinePipeline<NoWarpConvLstm, NeverExtract>;
-using IFrameOnlyWarp = SimpleBaselinePipeline<MotionWarpConvLstm, NeverExtract>;
+using IFrameOnlyNoWarp =
+    SimpleBaselineComposition<"iframe_nowarp", NoWarpConvLstm, NeverExtract>;
+using IFrameOnlyWarp =
+    SimpleBaselineComposition<"iframe_warp", MotionWarpConvLstm, NeverExtract>;
 using AlwaysExtractWarp =
-    SimpleBaselinePipeline<MotionWarpConvLstm, AlwaysExtract>;
-using FrameGateWarp = SimpleBaselinePipeline<MotionWarpConvLstm, FrameGate>;
-using Mapn = SimpleBaselinePipeline<MotionWarpConvLstm, ResidualGate>;
+    SimpleBaselineComposition<"always_extract", MotionWarpConvLstm,
+                              AlwaysExtract>;
+using FrameGateWarp =
+    SimpleBaselineComposition<"frame_gate", MotionWarpConvLstm, FrameGate>;
+using Mapn = SimpleBaselineComposition<"mapn", MotionWarpConvLstm, ResidualGate>;
 
 // Table 2.
 using MapnGateNoTemporalNoPe =
-    SimpleBaselinePipeline<MotionWarpConvLstm, ResidualGateNoTemporalNoPe>;
+    SimpleBaselineComposition<"gate_no_temporal_no_pe", MotionWarpConvLstm,
+                              ResidualGateNoTemporalNoPe>;
 using MapnGateNoPe =
-    SimpleBaselinePipeline<MotionWarpConvLstm, ResidualGateNoPe>;
+    SimpleBaselineComposition<"gate_no_pe", MotionWarpConvLstm,
+                              ResidualGateNoPe>;
 
 // Beyond the paper.
 using PerFrameSimpleBaseline =
-    SimpleBaselinePipeline<PassThrough, AlwaysExtract>;
+    SimpleBaselineComposition<"simple_baseline", PassThrough, AlwaysExtract>;
 using FixedIntervalWarp =
-    SimpleBaselinePipeline<MotionWarpConvLstm, FixedIntervalKeyframes>;
+    SimpleBaselineComposition<"fixed_interval", MotionWarpConvLstm,
+                              FixedIntervalKeyframes>;
 using ResidualEnergyWarp =
-    SimpleBaselinePipeline<MotionWarpConvLstm, ResidualEnergyGate>;
+    SimpleBaselineComposition<"residual_energy", MotionWarpConvLstm,
+                              ResidualEnergyGate>;
 using CausalMapn =
-    SimpleBaselinePipeline<MotionWarpConvLstm, CausalResidualGate>;
+    SimpleBaselineComposition<"causal_mapn", MotionWarpConvLstm,
+                              CausalResidualGate>;
 
 // Streaming for the causal compositions.
 using CausalMapnStream =
     PipelineStream<SimpleBaselineEncoder, MotionWarpConvLstm,
                    CausalResidualGate, DeconvHead>;
+
+// All of the above, in the order of the comment at the top ("mapn" first).
+const CompositionTable& DefaultCompositions();
 
 // Compiled once, in compositions.cc.
 extern template class PipelineImpl<SimpleBaselineEncoder, NoWarpConvLstm,

@@ -5,6 +5,8 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 
+#include "absl/strings/str_cat.h"
+
 namespace mapn::model {
 
 namespace nn = torch::nn;
@@ -42,16 +44,32 @@ at::Tensor ConvTranspose4x4Stride2(const at::Tensor& input,
       {input.size(0), weight.size(1), 2 * input.size(2), 2 * input.size(3)});
 }
 
-DeconvHeadImpl::DeconvHeadImpl(const ModelConfig& config)
-    : DeconvHeadImpl(FeatureChannels(config), config.head_channels,
-                     config.joints) {}
+absl::Status DeconvHeadOptions::Validate() const {
+  if (in_channels < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "in_channels must be >= 0 (0: the extractor's), got ", in_channels));
+  }
+  if (width < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("width must be at least 1, got ", width));
+  }
+  if (out_channels < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("out_channels must be at least 1, got ", out_channels));
+  }
+  return absl::OkStatus();
+}
 
-DeconvHeadImpl::DeconvHeadImpl(int64_t in_channels, int64_t head_channels,
-                               int64_t out_channels)
-    : torch::nn::Module(TypeName()),
-      in_channels_(in_channels),
-      head_channels_(head_channels),
-      out_channels_(out_channels) {
+DeconvHeadImpl::DeconvHeadImpl(const Options& options)
+    : torch::nn::Module(TypeName()), options_(options) {
+  const absl::Status status = options.Validate();
+  TORCH_CHECK(status.ok(), TypeName(), ": ", status.message());
+  TORCH_CHECK(options.in_channels >= 1, TypeName(),
+              ": in_channels is 0, which only a Pipeline can wire (to its "
+              "extractor's channels); set it to build one on its own");
+  const int64_t in_channels = options.in_channels;
+  const int64_t head_channels = options.width;
+  const int64_t out_channels = options.out_channels;
   nn::Sequential layers;
   int64_t in = in_channels;
   for (int i = 0; i < 3; ++i) {
@@ -91,7 +109,8 @@ at::Tensor DeconvHeadImpl::Decode(const at::Tensor& features) {
 }
 
 MacCount DeconvHeadImpl::Macs(int64_t h, int64_t w) const {
-  return DeconvHeadMacs(in_channels_, head_channels_, out_channels_, h, w);
+  return DeconvHeadMacs(options_.in_channels, options_.width,
+                        options_.out_channels, h, w);
 }
 
 }  // namespace mapn::model

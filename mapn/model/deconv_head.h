@@ -16,8 +16,8 @@
 //
 // Example:
 //
-//   DeconvHead head(config);                 // in: FeatureChannels(config)
-//   at::Tensor heatmaps = head->Decode(h);   // [B, J, 8h, 8w]
+//   DeconvHead head(DeconvHeadOptions{.in_channels = 512, .out_channels = 13});
+//   at::Tensor heatmaps = head->Decode(h);   // [B, 13, 8h, 8w]
 #ifndef MAPN_MODEL_DECONV_HEAD_H_
 #define MAPN_MODEL_DECONV_HEAD_H_
 
@@ -30,10 +30,12 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "mapn/model/flops.h"
-#include "mapn/model/model_config.h"
+#include "absl/status/status.h"
+#include "mapn/model/options.h"
 
 namespace mapn::model {
 
@@ -45,25 +47,44 @@ namespace mapn::model {
 at::Tensor ConvTranspose4x4Stride2(const at::Tensor& input,
                                    const at::Tensor& weight);
 
+struct DeconvHeadOptions {
+  // Width of the features it decodes. 0: wired by the Pipeline to the
+  // extractor's channels().
+  int64_t in_channels = 0;
+  // Width of the three deconvolutions (Simple Baseline's 256).
+  int64_t width = 256;
+  // Output maps: one heatmap per joint (13 Penn Action, 15 Sub-JHMDB), or
+  // the channels of any other per-pixel output.
+  int64_t out_channels = 13;
+
+  static constexpr auto Fields() {
+    return std::tuple{
+        OptionField{"in_channels", &DeconvHeadOptions::in_channels},
+        OptionField{"width", &DeconvHeadOptions::width},
+        OptionField{"out_channels", &DeconvHeadOptions::out_channels}};
+  }
+  absl::Status Validate() const;
+};
+
 class DeconvHeadImpl : public torch::nn::Module {
  public:
-  // in_channels = FeatureChannels(config), out = config.joints, width =
-  // config.head_channels.
-  explicit DeconvHeadImpl(const ModelConfig& config);
-  DeconvHeadImpl(int64_t in_channels, int64_t head_channels,
-                 int64_t out_channels);
+  using Options = DeconvHeadOptions;
+
+  // Throws c10::Error for invalid options or in_channels 0.
+  explicit DeconvHeadImpl(const Options& options);
   static std::string TypeName() { return "DeconvHead"; }
 
-  // [B, in, h, w] -> [B, out_channels(), 8h, 8w].
+  // [B, in_channels, h, w] -> [B, out_channels(), 8h, 8w].
   at::Tensor Decode(const at::Tensor& features);
   at::Tensor forward(const at::Tensor& features) { return Decode(features); }
-
-  int64_t out_channels() const { return out_channels_; }
+  int64_t in_channels() const { return options_.in_channels; }
+  int64_t out_channels() const { return options_.out_channels; }
   int64_t upsampling() const { return 8; }
   MacCount Macs(int64_t h, int64_t w) const;
+  const Options& options() const { return options_; }
 
  private:
-  int64_t in_channels_, head_channels_, out_channels_;
+  Options options_;
   torch::nn::Sequential deconv_layers_{nullptr};
   std::vector<torch::nn::ConvTranspose2d> deconvs_;
   std::vector<torch::nn::BatchNorm2d> norms_;

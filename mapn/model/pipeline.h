@@ -16,9 +16,21 @@
 // Run() is inference (hard decisions, no autograd, per-frame MACs of what
 // actually ran). Forward() is training: heatmaps and g_mix for eq. (15),
 // with x_t = Extract(F_t) * g_mix (eq. (14)), optional decision overrides
-// and the single-frame stage-1 mode. PipelineStream runs a causal
-// composition frame by frame, for live streams, with the results of Run().
-// The paper's composition and the ablations are named in compositions.h.
+// and the single-frame stage-1 mode. Keypoints() turns heatmaps into
+// keypoints in input pixels. PipelineStream runs a causal composition frame
+// by frame, for live streams, with the results of Run(). The paper's
+// composition and the ablations are named in compositions.h.
+//
+// Options and wiring. A pipeline is built from PipelineOptions: the input
+// size and each component's own options (options.h). A component's
+// "in_channels" left at 0 is wired to the extractor's channels(); whatever
+// is given explicitly is checked when the pipeline is built, as are the
+// input size against the extractor's stride and any component's
+// ValidateInputSize(), each mismatch a clear error naming both sides. The
+// number of joints is the head's (out_channels(), or joints() where a head
+// has it). Components are built head first and extractor last, the order
+// in which mapn has always drawn initial weights from the generator, so a
+// seed gives the same model as it did.
 //
 // The Pipeline is itself a module: its children are registered as
 // "extractor", "propagator", "policy" and "head", so parameters(),
@@ -27,14 +39,18 @@
 //
 // Example:
 //
-//   Mapn model(config);                       // compositions.h
+//   Mapn::Options options;                    // compositions.h
+//   options.extractor.depth = 34;
+//   options.head.out_channels = 15;           // Sub-JHMDB's joints
+//   MAPN_ASSIGN_OR_RETURN(Mapn model, MakeModel<Mapn>(options));
 //   model->eval();
 //   MAPN_ASSIGN_OR_RETURN(RunResult result, model->Run(batch));
-//   // result.heatmaps [B, T, J, S/4, S/4], result.decisions [B, T]
+//   // result.heatmaps [B, T, 15, S/4, S/4], result.decisions [B, T]
 #ifndef MAPN_MODEL_PIPELINE_H_
 #define MAPN_MODEL_PIPELINE_H_
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <c10/util/Exception.h>
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
@@ -42,6 +58,7 @@
 #include <concepts>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,47 +69,62 @@
 #include "mapn/core/status_macros.h"
 #include "mapn/model/concepts.h"
 #include "mapn/model/flops.h"
-#include "mapn/model/model_config.h"
+#include "mapn/model/options.h"
+#include "mapn/model/options_json.h"
 #include "mapn/model/pipeline_support.h"
+#include "mapn/pose/keypoints.h"
 #include "mapn/video/gop.h"
 
 namespace mapn::model {
 
 template <FeatureExtractor Extractor, StatePropagator Propagator,
           SkipPolicy Policy, HeatmapHead Head>
+struct PipelineOptions {
+  using ExtractorOptions = typename Extractor::ContainedType::Options;
+  using PropagatorOptions = typename Propagator::ContainedType::Options;
+  using PolicyOptions = typename Policy::ContainedType::Options;
+  using HeadOptions = typename Head::ContainedType::Options;
+
+  // S: Run() takes S x S frames; a multiple of the extractor's stride.
+  int64_t input_size = 256;
+  ExtractorOptions extractor = {};
+  PropagatorOptions propagator = {};
+  PolicyOptions policy = {};
+  HeadOptions head = {};
+};
+
+template <FeatureExtractor Extractor, StatePropagator Propagator,
+          SkipPolicy Policy, HeatmapHead Head>
 class PipelineImpl : public torch::nn::Module {
  public:
+  using Options = PipelineOptions<Extractor, Propagator, Policy, Head>;
   using State = typename Propagator::ContainedType::State;
   using ExtractorType = Extractor;
   using PropagatorType = Propagator;
   using PolicyType = Policy;
   using HeadType = Head;
 
-  // Builds every component from `config`. Throws c10::Error when the config
-  // is invalid (use MakeModel() for a Status instead).
-  explicit PipelineImpl(const ModelConfig& config) requires
-      std::constructible_from<typename Extractor::ContainedType,
-                              const ModelConfig&> &&
-      std::constructible_from<typename Propagator::ContainedType,
-                              const ModelConfig&> &&
-      std::constructible_from<typename Policy::ContainedType,
-                              const ModelConfig&> &&
-      std::constructible_from<typename Head::ContainedType, const ModelConfig&>
-      : PipelineImpl(config, Extractor(config), Propagator(config),
-                     Policy(config), Head(config)) {}
+  // Builds every component from its options (head first, extractor last)
+  // and wires them. Throws c10::Error naming the option or the mismatch
+  // (MakeModel returns a Status instead).
+  explicit PipelineImpl(const Options& options = {})
+      : torch::nn::Module(TypeName()), input_size_(options.input_size) {
+    const Options wired = Wired(options);
+    Head head(wired.head);
+    Policy policy(wired.policy);
+    Propagator propagator(wired.propagator);
+    Extractor extractor(wired.extractor);
+    Register(std::move(extractor), std::move(propagator), std::move(policy),
+             std::move(head));
+  }
 
-  // Composes components built elsewhere (e.g. a head for another task).
-  // `config` is what checkpoints record; input_size is the frame size Run()
-  // accepts.
-  PipelineImpl(const ModelConfig& config, Extractor extractor,
-               Propagator propagator, Policy policy, Head head)
-      : torch::nn::Module(TypeName()), config_(config) {
-    const absl::Status status = ValidateModelConfig(config);
-    TORCH_CHECK(status.ok(), std::string(status.message()));
-    extractor_ = register_module("extractor", std::move(extractor));
-    propagator_ = register_module("propagator", std::move(propagator));
-    policy_ = register_module("policy", std::move(policy));
-    head_ = register_module("head", std::move(head));
+  // Composes components built elsewhere (a head for another task, say) for
+  // S x S frames; checks the wiring like the other constructor.
+  PipelineImpl(int64_t input_size, Extractor extractor, Propagator propagator,
+               Policy policy, Head head)
+      : torch::nn::Module(TypeName()), input_size_(input_size) {
+    Register(std::move(extractor), std::move(propagator), std::move(policy),
+             std::move(head));
   }
 
   // "Pipeline<SimpleBaselineEncoder, MotionWarpConvLstm, ResidualGate,
@@ -103,7 +135,31 @@ class PipelineImpl : public torch::nn::Module {
            ComponentName<Head>() + ">";
   }
 
-  const ModelConfig& config() const { return config_; }
+  // OK when every component's options are valid (the message names the
+  // role and the field); the wiring is checked when the pipeline is built.
+  static absl::Status Validate(const Options& options);
+
+  // The options this pipeline would be rebuilt from: the input size and
+  // each component's options(), with wired fields resolved.
+  Options options() const {
+    return Options{input_size_, extractor_->options(), propagator_->options(),
+                   policy_->options(), head_->options()};
+  }
+  int64_t input_size() const { return input_size_; }
+  // Keypoints per frame: the head's joints(), else its out_channels().
+  int64_t joints() const {
+    if constexpr (requires { head_->joints(); }) {
+      return head_->joints();
+    } else {
+      return head_->out_channels();
+    }
+  }
+  int64_t FeatureSize() const { return input_size_ / extractor_->stride(); }
+  // H of the H x H maps the head outputs.
+  int64_t heatmap_size() const {
+    return FeatureSize() * head_->upsampling();
+  }
+
   Extractor& extractor() { return extractor_; }
   Propagator& propagator() { return propagator_; }
   Policy& policy() { return policy_; }
@@ -116,11 +172,14 @@ class PipelineImpl : public torch::nn::Module {
   absl::StatusOr<ForwardResult> Forward(const GopBatch& batch,
                                         const ForwardOptions& options = {});
 
+  // Keypoints of the head's maps [N, C, H, W] (frames flattened): [N,
+  // joints(), 3] with (x, y) in input pixels and a score; InvalidArgument
+  // naming the shapes when the maps are not this head's.
+  absl::StatusOr<at::Tensor> Keypoints(const at::Tensor& maps);
+
   // Cost of one frame of each component at the configured input size (the
   // propagator and head on the extractor's feature map).
-  MacCount ExtractorMacs() const {
-    return extractor_->Macs(config_.input_size);
-  }
+  MacCount ExtractorMacs() const { return extractor_->Macs(input_size_); }
   MacCount PropagatorMacs() const {
     const int64_t f = FeatureSize();
     return propagator_->Macs(f, f);
@@ -130,10 +189,7 @@ class PipelineImpl : public torch::nn::Module {
     return head_->Macs(f, f);
   }
   MacCount PolicyMacs(int64_t length) const {
-    return policy_->Macs(config_.input_size, length);
-  }
-  int64_t FeatureSize() const {
-    return config_.input_size / extractor_->stride();
+    return policy_->Macs(input_size_, length);
   }
 
   // One frame at time t of a window, shared by Run() and PipelineStream:
@@ -145,7 +201,18 @@ class PipelineImpl : public torch::nn::Module {
                         int64_t* extracted);
 
  private:
-  ModelConfig config_;
+  // `options` with every "in_channels" of 0 set to the extractor's
+  // channels(); throws c10::Error for invalid options.
+  static Options Wired(Options options);
+  // channels() of an extractor built from `options`: its static
+  // OutputChannels() where it has one, else one built and dropped with the
+  // generator's state restored, so wiring draws no random numbers.
+  static int64_t ExtractorChannels(
+      const typename Options::ExtractorOptions& options);
+  void Register(Extractor extractor, Propagator propagator, Policy policy,
+                Head head);
+
+  int64_t input_size_;
   Extractor extractor_{nullptr};
   Propagator propagator_{nullptr};
   Policy policy_{nullptr};
@@ -158,16 +225,65 @@ class Pipeline : public torch::nn::ModuleHolder<
                      PipelineImpl<Extractor, Propagator, Policy, Head>> {
  public:
   using Impl = PipelineImpl<Extractor, Propagator, Policy, Head>;
+  using Options = typename Impl::Options;
   using torch::nn::ModuleHolder<Impl>::ModuleHolder;
 };
 
-// Validates `config` and builds any module holder constructible from it.
-template <TorchModuleHolder Model>
-requires std::constructible_from<typename Model::ContainedType,
-                                 const ModelConfig&>
-    absl::StatusOr<Model> MakeModel(const ModelConfig& config) {
-  MAPN_RETURN_IF_ERROR(ValidateModelConfig(config));
-  return Model(config);
+// A model holder with options: a Pipeline or a named composition.
+template <typename Model>
+concept PipelineModel = TorchModuleHolder<Model> && requires {
+  typename Model::Options;
+  typename Model::Impl;
+};
+
+// Validates `options` and builds the model; InvalidArgument naming the
+// option or the wiring mismatch otherwise.
+template <PipelineModel Model>
+absl::StatusOr<Model> MakeModel(const typename Model::Options& options) {
+  MAPN_RETURN_IF_ERROR(Model::Impl::Validate(options));
+  try {
+    return Model(options);
+  } catch (const c10::Error& e) {
+    return absl::InvalidArgumentError(e.what_without_backtrace());
+  }
+}
+
+// Named option values (options_json.h) of a pipeline's options, and back:
+// values not given keep their defaults, an unknown name or a bad value is
+// an error naming `what`, the role and the field.
+template <PipelineModel Model>
+PipelineOptionValues ToOptionValues(const typename Model::Options& options) {
+  PipelineOptionValues values;
+  values.input_size = options.input_size;
+  values.components = {OptionValues(options.extractor),
+                       OptionValues(options.propagator),
+                       OptionValues(options.policy),
+                       OptionValues(options.head)};
+  return values;
+}
+
+template <PipelineModel Model>
+absl::StatusOr<typename Model::Options> FromOptionValues(
+    const PipelineOptionValues& values, const std::string& what) {
+  using Options = typename Model::Options;
+  Options options;
+  if (values.input_size != 0) options.input_size = values.input_size;
+  const std::string prefix = what.empty() ? "" : absl::StrCat(what, ": ");
+  MAPN_ASSIGN_OR_RETURN(
+      options.extractor,
+      OptionsFromValues<typename Options::ExtractorOptions>(
+          values.components[0], prefix + "extractor"));
+  MAPN_ASSIGN_OR_RETURN(
+      options.propagator,
+      OptionsFromValues<typename Options::PropagatorOptions>(
+          values.components[1], prefix + "propagator"));
+  MAPN_ASSIGN_OR_RETURN(options.policy,
+                        OptionsFromValues<typename Options::PolicyOptions>(
+                            values.components[2], prefix + "policy"));
+  MAPN_ASSIGN_OR_RETURN(options.head,
+                        OptionsFromValues<typename Options::HeadOptions>(
+                            values.components[3], prefix + "head"));
+  return options;
 }
 
 // Runs a pipeline with a causal policy frame by frame. Within a window the
@@ -205,6 +321,99 @@ class PipelineStream {
 // Implementation.
 
 template <FeatureExtractor E, StatePropagator P, SkipPolicy S, HeatmapHead H>
+absl::Status PipelineImpl<E, P, S, H>::Validate(const Options& options) {
+  if (options.input_size < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input_size must be positive, got ", options.input_size));
+  }
+  const auto check = [](const char* role, const absl::Status& status) {
+    if (status.ok()) return status;
+    return absl::InvalidArgumentError(
+        absl::StrCat(role, ".", status.message()));
+  };
+  MAPN_RETURN_IF_ERROR(check("extractor", options.extractor.Validate()));
+  MAPN_RETURN_IF_ERROR(check("propagator", options.propagator.Validate()));
+  MAPN_RETURN_IF_ERROR(check("policy", options.policy.Validate()));
+  MAPN_RETURN_IF_ERROR(check("head", options.head.Validate()));
+  return absl::OkStatus();
+}
+
+template <FeatureExtractor E, StatePropagator P, SkipPolicy S, HeatmapHead H>
+int64_t PipelineImpl<E, P, S, H>::ExtractorChannels(
+    const typename Options::ExtractorOptions& options) {
+  using Impl = typename E::ContainedType;
+  if constexpr (requires { Impl::OutputChannels(options); }) {
+    return Impl::OutputChannels(options);
+  } else {
+    at::Generator generator = at::detail::getDefaultCPUGenerator();
+    const std::lock_guard<std::mutex> lock(generator.mutex());
+    const at::Tensor saved = generator.get_state();
+    const int64_t channels = E(options)->channels();
+    generator.set_state(saved);
+    return channels;
+  }
+}
+
+template <FeatureExtractor E, StatePropagator P, SkipPolicy S, HeatmapHead H>
+typename PipelineImpl<E, P, S, H>::Options PipelineImpl<E, P, S, H>::Wired(
+    Options options) {
+  const absl::Status valid = Validate(options);
+  TORCH_CHECK(valid.ok(), TypeName(), ": ", valid.message());
+  if (InChannelsOf(options.propagator) == 0 ||
+      InChannelsOf(options.head) == 0) {
+    const int64_t channels = ExtractorChannels(options.extractor);
+    WireInChannels(options.propagator, channels);
+    WireInChannels(options.head, channels);
+  }
+  return options;
+}
+
+template <FeatureExtractor E, StatePropagator P, SkipPolicy S, HeatmapHead H>
+void PipelineImpl<E, P, S, H>::Register(E extractor, P propagator, S policy,
+                                        H head) {
+  WiringFacts facts;
+  facts.input_size = input_size_;
+  facts.extractor = ComponentName<E>();
+  facts.extractor_channels = extractor->channels();
+  facts.extractor_stride = extractor->stride();
+  facts.propagator = ComponentName<P>();
+  facts.propagator_in_channels = propagator->in_channels();
+  facts.head = ComponentName<H>();
+  facts.head_in_channels = head->in_channels();
+  absl::Status wiring = CheckWiring(facts);
+  const auto input_size_check = [&](const auto& component) {
+    if constexpr (requires { component->ValidateInputSize(input_size_); }) {
+      if (wiring.ok()) wiring = component->ValidateInputSize(input_size_);
+    }
+  };
+  input_size_check(extractor);
+  input_size_check(propagator);
+  input_size_check(policy);
+  input_size_check(head);
+  TORCH_CHECK(wiring.ok(), TypeName(), ": ", wiring.message());
+  extractor_ = register_module("extractor", std::move(extractor));
+  propagator_ = register_module("propagator", std::move(propagator));
+  policy_ = register_module("policy", std::move(policy));
+  head_ = register_module("head", std::move(head));
+}
+
+template <FeatureExtractor E, StatePropagator P, SkipPolicy S, HeatmapHead H>
+absl::StatusOr<at::Tensor> PipelineImpl<E, P, S, H>::Keypoints(
+    const at::Tensor& maps) {
+  const int64_t map_size = heatmap_size();
+  if constexpr (requires { head_->Keypoints(maps); }) {
+    MAPN_RETURN_IF_ERROR(
+        CheckMaps(maps, head_->out_channels(), map_size, ComponentName<H>()));
+    const at::Tensor keypoints = head_->Keypoints(maps);
+    MAPN_RETURN_IF_ERROR(CheckKeypoints(keypoints, maps.size(0), joints(),
+                                        ComponentName<H>()));
+    return MapToInputKeypoints(keypoints, input_size_, map_size);
+  } else {
+    return HeatmapKeypoints(maps, joints(), input_size_, map_size);
+  }
+}
+
+template <FeatureExtractor E, StatePropagator P, SkipPolicy S, HeatmapHead H>
 at::Tensor PipelineImpl<E, P, S, H>::InferFrame(const at::Tensor& rgb,
                                                 const at::Tensor& motion,
                                                 const at::Tensor& extract,
@@ -231,7 +440,7 @@ at::Tensor PipelineImpl<E, P, S, H>::InferFrame(const at::Tensor& rgb,
 
 template <FeatureExtractor E, StatePropagator P, SkipPolicy S, HeatmapHead H>
 absl::StatusOr<RunResult> PipelineImpl<E, P, S, H>::Run(const GopBatch& batch) {
-  MAPN_RETURN_IF_ERROR(ValidateGopBatch(batch, config_.input_size));
+  MAPN_RETURN_IF_ERROR(ValidateGopBatch(batch, input_size_));
   const at::NoGradGuard no_grad;
   const int64_t b = batch.batch_size();
   const int64_t t_len = batch.length();
@@ -292,7 +501,7 @@ absl::StatusOr<RunResult> PipelineImpl<E, P, S, H>::Run(const GopBatch& batch) {
 template <FeatureExtractor E, StatePropagator P, SkipPolicy S, HeatmapHead H>
 absl::StatusOr<ForwardResult> PipelineImpl<E, P, S, H>::Forward(
     const GopBatch& batch, const ForwardOptions& options) {
-  MAPN_RETURN_IF_ERROR(ValidateGopBatch(batch, config_.input_size));
+  MAPN_RETURN_IF_ERROR(ValidateGopBatch(batch, input_size_));
   const int64_t b = batch.batch_size();
   const int64_t t_len = batch.length();
   const at::Tensor valid_flat = batch.valid.flatten();
@@ -370,7 +579,7 @@ template <FeatureExtractor E, StatePropagator P, CausalSkipPolicy S,
 absl::StatusOr<StreamOutput> PipelineStream<E, P, S, H>::Push(
     const StreamFrame& frame) {
   auto& model = *model_;
-  MAPN_RETURN_IF_ERROR(ValidateStreamFrame(frame, model.config().input_size));
+  MAPN_RETURN_IF_ERROR(ValidateStreamFrame(frame, model.input_size()));
   const at::NoGradGuard no_grad;
   if (frame.keyframe || t_ == 0 || t_ >= window_length_) {
     t_ = 0;

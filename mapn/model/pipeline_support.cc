@@ -49,6 +49,29 @@ at::Tensor ApplyKeyframeAndPadding(const at::Tensor& g,
   return at::cat({first, rest}, 1);
 }
 
+absl::Status CheckWiring(const WiringFacts& f) {
+  if (f.input_size < f.extractor_stride ||
+      f.input_size % f.extractor_stride != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input_size ", f.input_size, " is not a positive multiple of ",
+        f.extractor, "'s stride ", f.extractor_stride));
+  }
+  if (f.propagator_in_channels != 0 &&
+      f.propagator_in_channels != f.extractor_channels) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        f.extractor, " gives ", f.extractor_channels, " channels but ",
+        f.propagator, " takes ", f.propagator_in_channels,
+        " (propagator.in_channels; 0 wires it to the extractor's)"));
+  }
+  if (f.head_in_channels != f.extractor_channels) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        f.extractor, " gives ", f.extractor_channels, " channels but ", f.head,
+        " decodes ", f.head_in_channels,
+        " (head.in_channels; 0 wires it to the extractor's)"));
+  }
+  return absl::OkStatus();
+}
+
 std::string ShapeString(const at::Tensor& t) {
   if (!t.defined()) return "undefined";
   std::string out = "[";

@@ -95,6 +95,23 @@ absl::Status ValidateStreamFrame(const StreamFrame& frame, int64_t input_size);
 at::Tensor ApplyKeyframeAndPadding(const at::Tensor& g,
                                    const at::Tensor& valid);
 
+// What a pipeline checks about its components when it is built.
+struct WiringFacts {
+  int64_t input_size = 0;
+  std::string extractor;  // component names, for the messages
+  int64_t extractor_channels = 0;
+  int64_t extractor_stride = 1;
+  std::string propagator;
+  int64_t propagator_in_channels = 0;  // 0: any
+  std::string head;
+  int64_t head_in_channels = 0;
+};
+
+// InvalidArgument naming both sides when the input size is not a multiple
+// of the extractor's stride, or the propagator or the head takes another
+// width than the extractor gives.
+absl::Status CheckWiring(const WiringFacts& facts);
+
 // "[2, 12, 3, 64, 64]", or "undefined".
 std::string ShapeString(const at::Tensor& t);
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+
 namespace mapn::model {
 namespace {
 
@@ -58,34 +60,66 @@ at::Tensor SinusoidalPositionEncoding(int64_t length, int64_t dims) {
   return pe;
 }
 
+absl::Status LearnedGateOptions::Validate() const {
+  if (downsample < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("downsample must be at least 1, got ", downsample));
+  }
+  if (conv1_channels < 1 || conv2_channels < 1 || temporal_channels < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "conv1_channels, conv2_channels and temporal_channels must all be at "
+        "least 1, got ",
+        conv1_channels, ", ", conv2_channels, ", ", temporal_channels));
+  }
+  if (pe_dims < 2 || pe_dims % 2 != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "pe_dims must be even and at least 2 (sin/cos pairs), got ", pe_dims));
+  }
+  if (temporal_kernel < 1 || temporal_kernel % 2 == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "temporal_kernel must be odd and positive, got ", temporal_kernel));
+  }
+  return absl::OkStatus();
+}
+
 template <GateInput kInput, Temporal kTemporal, PositionalEncoding kPe>
-LearnedGateImpl<kInput, kTemporal, kPe>::LearnedGateImpl(
-    const ModelConfig& config)
+LearnedGateImpl<kInput, kTemporal, kPe>::LearnedGateImpl(const Options& options)
     : torch::nn::Module(TypeName()),
-      config_(config),
-      temporal_kernel_(
-          kTemporal == Temporal::kNone ? 1 : config.gate_temporal_kernel) {
-  const absl::Status status = ValidateModelConfig(config);
-  TORCH_CHECK(status.ok(), std::string(status.message()));
+      options_(options),
+      temporal_kernel_(kTemporal == Temporal::kNone ? 1
+                                                    : options.temporal_kernel) {
+  const absl::Status status = options.Validate();
+  TORCH_CHECK(status.ok(), TypeName(), ": ", status.message());
   conv1_ = register_module(
-      "conv1", nn::Conv2d(nn::Conv2dOptions(3, config.gate_conv1_channels, 3)
+      "conv1", nn::Conv2d(nn::Conv2dOptions(3, options.conv1_channels, 3)
                               .stride(2)
                               .padding(1)));
   conv2_ = register_module(
-      "conv2", nn::Conv2d(nn::Conv2dOptions(config.gate_conv1_channels,
-                                            config.gate_conv2_channels, 3)
+      "conv2", nn::Conv2d(nn::Conv2dOptions(options.conv1_channels,
+                                            options.conv2_channels, 3)
                               .stride(2)
                               .padding(1)));
   const int64_t features =
-      config.gate_conv2_channels + 3 +
-      (kPe == PositionalEncoding::kOn ? config.gate_pe_dims : 0);
+      options.conv2_channels + 3 +
+      (kPe == PositionalEncoding::kOn ? options.pe_dims : 0);
   temporal1_ = register_module(
       "temporal1",
-      nn::Conv1d(nn::Conv1dOptions(features, config.gate_temporal_channels,
+      nn::Conv1d(nn::Conv1dOptions(features, options.temporal_channels,
                                    temporal_kernel_)));
   temporal2_ = register_module(
-      "temporal2", nn::Conv1d(nn::Conv1dOptions(config.gate_temporal_channels,
-                                                1, temporal_kernel_)));
+      "temporal2", nn::Conv1d(nn::Conv1dOptions(options.temporal_channels, 1,
+                                                temporal_kernel_)));
+}
+
+template <GateInput kInput, Temporal kTemporal, PositionalEncoding kPe>
+absl::Status LearnedGateImpl<kInput, kTemporal, kPe>::ValidateInputSize(
+    int64_t input_size) const {
+  if (input_size % options_.downsample != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        TypeName(), " pools its input by downsample = ", options_.downsample,
+        ", which does not divide input_size ", input_size));
+  }
+  return absl::OkStatus();
 }
 
 template <GateInput kInput, Temporal kTemporal, PositionalEncoding kPe>
@@ -121,17 +155,17 @@ at::Tensor LearnedGateImpl<kInput, kTemporal, kPe>::Logits(
   // the sign of the error: signed residuals would cancel in the pooling.
   if (kInput == GateInput::kResidual) frames = frames.abs();
   const at::Tensor raw_pooled = frames.mean({2, 3});  // [B*T, 3]
-  const int64_t d = config_.gate_downsample;
+  const int64_t d = options_.downsample;
   at::Tensor x = d > 1 ? at::avg_pool2d(frames, {d, d}, {d, d}) : frames;
   x = at::relu(conv1_->forward(x));
   x = at::relu(conv2_->forward(x));
   x = at::cat({x.mean({2, 3}), raw_pooled}, 1);  // [B*T, D]
   x = x.view({b, t, -1});
   if constexpr (kPe == PositionalEncoding::kOn) {
-    const at::Tensor pe = SinusoidalPositionEncoding(t, config_.gate_pe_dims)
+    const at::Tensor pe = SinusoidalPositionEncoding(t, options_.pe_dims)
                               .to(x.options())
                               .unsqueeze(0)
-                              .expand({b, t, config_.gate_pe_dims});
+                              .expand({b, t, options_.pe_dims});
     x = at::cat({x, pe}, 2);
   }
   x = x.transpose(1, 2);  // [B, D, T]
@@ -161,18 +195,18 @@ GateOutput LearnedGateImpl<kInput, kTemporal, kPe>::Decide(
 template <GateInput kInput, Temporal kTemporal, PositionalEncoding kPe>
 MacCount LearnedGateImpl<kInput, kTemporal, kPe>::Macs(int64_t input_size,
                                                        int64_t length) const {
-  const int64_t s0 = input_size / config_.gate_downsample;
+  const int64_t s0 = input_size / options_.downsample;
   const int64_t s1 = ConvOut(s0, 3, 2, 1);
   const int64_t s2 = ConvOut(s1, 3, 2, 1);
   const int64_t features =
-      config_.gate_conv2_channels + 3 +
-      (kPe == PositionalEncoding::kOn ? config_.gate_pe_dims : 0);
-  MacCount per_frame = ConvMacs(3, config_.gate_conv1_channels, 3, 3, s1, s1) +
-                       ConvMacs(config_.gate_conv1_channels,
-                                config_.gate_conv2_channels, 3, 3, s2, s2);
-  const MacCount temporal = ConvMacs(features, config_.gate_temporal_channels,
+      options_.conv2_channels + 3 +
+      (kPe == PositionalEncoding::kOn ? options_.pe_dims : 0);
+  MacCount per_frame = ConvMacs(3, options_.conv1_channels, 3, 3, s1, s1) +
+                       ConvMacs(options_.conv1_channels,
+                                options_.conv2_channels, 3, 3, s2, s2);
+  const MacCount temporal = ConvMacs(features, options_.temporal_channels,
                                      1, temporal_kernel_, 1, length) +
-                            ConvMacs(config_.gate_temporal_channels, 1, 1,
+                            ConvMacs(options_.temporal_channels, 1, 1,
                                      temporal_kernel_, 1, length);
   return per_frame * static_cast<double>(length) + temporal;
 }
@@ -200,37 +234,48 @@ GateOutput NeverExtractImpl::Decide(const GopBatch& batch, GateMode /*mode*/) {
   return {KeyframeOnly(batch.valid).to(batch.rgb.device()), at::Tensor()};
 }
 
-FixedIntervalKeyframesImpl::FixedIntervalKeyframesImpl(
-    const ModelConfig& config)
-    : FixedIntervalKeyframesImpl(config.keyframe_interval) {}
+absl::Status FixedIntervalKeyframesOptions::Validate() const {
+  if (interval < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("interval must be at least 1, got ", interval));
+  }
+  return absl::OkStatus();
+}
 
-FixedIntervalKeyframesImpl::FixedIntervalKeyframesImpl(int64_t interval)
-    : torch::nn::Module(TypeName()), interval_(interval) {
-  TORCH_CHECK(interval >= 1, "keyframe interval must be >= 1, got ", interval);
+FixedIntervalKeyframesImpl::FixedIntervalKeyframesImpl(const Options& options)
+    : torch::nn::Module(TypeName()), options_(options) {
+  const absl::Status status = options.Validate();
+  TORCH_CHECK(status.ok(), TypeName(), ": ", status.message());
 }
 
 GateOutput FixedIntervalKeyframesImpl::Decide(const GopBatch& batch,
                                               GateMode /*mode*/) {
   const int64_t t = batch.valid.size(1);
   const at::Tensor index = at::arange(t, at::kLong);
-  const at::Tensor row = (index.remainder(interval_) == 0).to(at::kFloat);
+  const at::Tensor row = (index.remainder(options_.interval) == 0).to(at::kFloat);
   const at::Tensor g =
       row.unsqueeze(0).expand({batch.valid.size(0), t}).to(batch.rgb.device());
   return {ApplyKeyframeAndPadding(g, batch.valid), at::Tensor()};
 }
 
-ResidualEnergyGateImpl::ResidualEnergyGateImpl(const ModelConfig& config)
-    : ResidualEnergyGateImpl(config.energy_threshold) {}
+absl::Status ResidualEnergyGateOptions::Validate() const {
+  if (!(threshold >= 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("threshold must be a number >= 0, got ", threshold));
+  }
+  return absl::OkStatus();
+}
 
-ResidualEnergyGateImpl::ResidualEnergyGateImpl(double threshold)
-    : torch::nn::Module(TypeName()), threshold_(threshold) {
-  TORCH_CHECK(threshold >= 0, "energy threshold must be >= 0, got ", threshold);
+ResidualEnergyGateImpl::ResidualEnergyGateImpl(const Options& options)
+    : torch::nn::Module(TypeName()), options_(options) {
+  const absl::Status status = options.Validate();
+  TORCH_CHECK(status.ok(), TypeName(), ": ", status.message());
 }
 
 GateOutput ResidualEnergyGateImpl::Decide(const GopBatch& batch,
                                           GateMode /*mode*/) {
   const at::Tensor energy = batch.residual.abs().mean({2, 3, 4});  // [B, T]
-  return {ApplyKeyframeAndPadding((energy > threshold_).to(at::kFloat),
+  return {ApplyKeyframeAndPadding((energy > options_.threshold).to(at::kFloat),
                                   batch.valid),
           at::Tensor()};
 }

@@ -7,8 +7,8 @@
 // Learned (section 3.4), one template with the design choices as parameters:
 //   LearnedGate<GateInput, Temporal, PositionalEncoding>
 //     input    |residual| (kResidual, the paper) or the decoded frame
-//              (kFrame, Table 1 row d), average-pooled by gate_downsample
-//              (1/8);
+//              (kFrame, Table 1 row d), average-pooled by
+//              LearnedGateOptions::downsample (1/8);
 //     2 x [3 x 3 stride-2 convolution, ReLU], global average pooling,
 //     concatenated with the globally pooled raw input (mean |residual| or
 //     mean RGB per channel, at full resolution);
@@ -23,12 +23,15 @@
 //   ResidualGateNoTemporalNoPe (Table 2), CausalResidualGate.
 //
 // Training-free: AlwaysExtract, NeverExtract (keyframe only),
-// FixedIntervalKeyframes (every keyframe_interval-th frame),
-// ResidualEnergyGate (mean |residual| > energy_threshold).
+// FixedIntervalKeyframes (every interval-th frame), ResidualEnergyGate (mean
+// |residual| > threshold).
+//
+// Every policy says whether it learns (kLearned: the trainer's stages 3 and
+// 4 and the sparsity term of loss (15) apply) and whether it is causal.
 //
 // Example:
 //
-//   ResidualGate gate(config);
+//   ResidualGate gate(LearnedGateOptions{});
 //   GateOutput out = gate->Decide(batch, GateMode::kTraining);
 //   at::Tensor sparsity = out.g_mix.sum();  // the l1 term of eq. (15)
 #ifndef MAPN_MODEL_POLICIES_H_
@@ -41,10 +44,12 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 
 #include "mapn/model/concepts.h"
 #include "mapn/model/flops.h"
-#include "mapn/model/model_config.h"
+#include "absl/status/status.h"
+#include "mapn/model/options.h"
 #include "mapn/model/pipeline_support.h"
 #include "mapn/video/gop.h"
 
@@ -69,12 +74,42 @@ enum class GateInput { kResidual, kFrame };
 enum class Temporal { kNone, kCentered, kCausal };
 enum class PositionalEncoding { kOff, kOn };
 
+struct LearnedGateOptions {
+  // Residuals (or frames) are average-pooled by this factor first (the
+  // paper's "downsample to 1/8"); it must divide the input size.
+  int64_t downsample = 8;
+  // Widths of the two 3 x 3 stride-2 convolutions: "extremely light".
+  int64_t conv1_channels = 16;
+  int64_t conv2_channels = 32;
+  // Dimensions of the sinusoidal position encoding (designs with kOn).
+  int64_t pe_dims = 8;
+  // Width and kernel of the two temporal convolutions (kernel 1 is used
+  // for Temporal::kNone whatever this says).
+  int64_t temporal_channels = 32;
+  int64_t temporal_kernel = 3;
+
+  static constexpr auto Fields() {
+    return std::tuple{
+        OptionField{"downsample", &LearnedGateOptions::downsample},
+        OptionField{"conv1_channels", &LearnedGateOptions::conv1_channels},
+        OptionField{"conv2_channels", &LearnedGateOptions::conv2_channels},
+        OptionField{"pe_dims", &LearnedGateOptions::pe_dims},
+        OptionField{"temporal_channels",
+                    &LearnedGateOptions::temporal_channels},
+        OptionField{"temporal_kernel", &LearnedGateOptions::temporal_kernel}};
+  }
+  absl::Status Validate() const;
+};
+
 template <GateInput kInput, Temporal kTemporal, PositionalEncoding kPe>
 class LearnedGateImpl : public torch::nn::Module {
  public:
+  using Options = LearnedGateOptions;
   static constexpr bool kCausal = kTemporal != Temporal::kCentered;
+  static constexpr bool kLearned = true;
 
-  explicit LearnedGateImpl(const ModelConfig& config);
+  // Throws c10::Error for invalid options.
+  explicit LearnedGateImpl(const Options& options = {});
   // The alias for the designs named below, else LearnedGate<input,
   // temporal, pe>.
   static std::string TypeName();
@@ -83,9 +118,12 @@ class LearnedGateImpl : public torch::nn::Module {
   // The raw logits g [B, T] (before keyframe/padding are imposed).
   at::Tensor Logits(const GopBatch& batch);
   MacCount Macs(int64_t input_size, int64_t length) const;
+  // The pooling must divide the frames.
+  absl::Status ValidateInputSize(int64_t input_size) const;
+  const Options& options() const { return options_; }
 
  private:
-  ModelConfig config_;
+  Options options_;
   int64_t temporal_kernel_;
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
   torch::nn::Conv1d temporal1_{nullptr}, temporal2_{nullptr};
@@ -131,60 +169,101 @@ extern template class LearnedGateImpl<GateInput::kResidual, Temporal::kCausal,
 // Extracts every valid frame (Table 1 c; the per-frame baseline).
 class AlwaysExtractImpl : public torch::nn::Module {
  public:
+  using Options = NoOptions;
   static constexpr bool kCausal = true;
-  AlwaysExtractImpl() : torch::nn::Module(TypeName()) {}
-  explicit AlwaysExtractImpl(const ModelConfig& /*config*/)
-      : AlwaysExtractImpl() {}
+  static constexpr bool kLearned = false;
+
+  explicit AlwaysExtractImpl(const Options& /*options*/ = {})
+      : torch::nn::Module(TypeName()) {}
   static std::string TypeName() { return "AlwaysExtract"; }
   GateOutput Decide(const GopBatch& batch, GateMode mode);
   MacCount Macs(int64_t /*size*/, int64_t /*length*/) const { return {}; }
+  const Options& options() const { return options_; }
+
+ private:
+  Options options_;
 };
 TORCH_MODULE(AlwaysExtract);
 
 // Extracts the keyframe only (Table 1 a, b).
 class NeverExtractImpl : public torch::nn::Module {
  public:
+  using Options = NoOptions;
   static constexpr bool kCausal = true;
-  NeverExtractImpl() : torch::nn::Module(TypeName()) {}
-  explicit NeverExtractImpl(const ModelConfig& /*config*/)
-      : NeverExtractImpl() {}
+  static constexpr bool kLearned = false;
+
+  explicit NeverExtractImpl(const Options& /*options*/ = {})
+      : torch::nn::Module(TypeName()) {}
   static std::string TypeName() { return "NeverExtract"; }
   GateOutput Decide(const GopBatch& batch, GateMode mode);
   MacCount Macs(int64_t /*size*/, int64_t /*length*/) const { return {}; }
+  const Options& options() const { return options_; }
+
+ private:
+  Options options_;
 };
 TORCH_MODULE(NeverExtract);
 
-// Extracts frames 0, k, 2k, ... of each window (k = keyframe_interval).
+struct FixedIntervalKeyframesOptions {
+  // Frames 0, k, 2k, ... of each window are extracted.
+  int64_t interval = 4;
+
+  static constexpr auto Fields() {
+    return std::tuple{
+        OptionField{"interval", &FixedIntervalKeyframesOptions::interval}};
+  }
+  absl::Status Validate() const;
+};
+
+// Extracts frames 0, k, 2k, ... of each window (k = interval).
 class FixedIntervalKeyframesImpl : public torch::nn::Module {
  public:
+  using Options = FixedIntervalKeyframesOptions;
   static constexpr bool kCausal = true;
-  explicit FixedIntervalKeyframesImpl(const ModelConfig& config);
-  explicit FixedIntervalKeyframesImpl(int64_t interval);
+  static constexpr bool kLearned = false;
+
+  explicit FixedIntervalKeyframesImpl(const Options& options = {});
   static std::string TypeName() { return "FixedIntervalKeyframes"; }
   GateOutput Decide(const GopBatch& batch, GateMode mode);
   MacCount Macs(int64_t /*size*/, int64_t /*length*/) const { return {}; }
-  int64_t interval() const { return interval_; }
+  int64_t interval() const { return options_.interval; }
+  const Options& options() const { return options_; }
 
  private:
-  int64_t interval_;
+  Options options_;
 };
 TORCH_MODULE(FixedIntervalKeyframes);
 
-// Extracts a frame when its mean absolute residual (grey levels / 255, over
-// all channels and pixels) exceeds the threshold. Training-free and causal.
-// Costs no multiply-adds (one pass of absolute sums, not counted).
+struct ResidualEnergyGateOptions {
+  // A frame is extracted when its mean absolute residual (grey levels /
+  // 255, over all channels and pixels) exceeds this.
+  double threshold = 0.02;
+
+  static constexpr auto Fields() {
+    return std::tuple{
+        OptionField{"threshold", &ResidualEnergyGateOptions::threshold}};
+  }
+  absl::Status Validate() const;
+};
+
+// Extracts a frame when its mean absolute residual exceeds the threshold.
+// Training-free and causal. Costs no multiply-adds (one pass of absolute
+// sums, not counted).
 class ResidualEnergyGateImpl : public torch::nn::Module {
  public:
+  using Options = ResidualEnergyGateOptions;
   static constexpr bool kCausal = true;
-  explicit ResidualEnergyGateImpl(const ModelConfig& config);
-  explicit ResidualEnergyGateImpl(double threshold);
+  static constexpr bool kLearned = false;
+
+  explicit ResidualEnergyGateImpl(const Options& options = {});
   static std::string TypeName() { return "ResidualEnergyGate"; }
   GateOutput Decide(const GopBatch& batch, GateMode mode);
   MacCount Macs(int64_t /*size*/, int64_t /*length*/) const { return {}; }
-  double threshold() const { return threshold_; }
+  double threshold() const { return options_.threshold; }
+  const Options& options() const { return options_; }
 
  private:
-  double threshold_;
+  Options options_;
 };
 TORCH_MODULE(ResidualEnergyGate);
 

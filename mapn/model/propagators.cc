@@ -4,6 +4,7 @@
 #include <c10/util/Exception.h>
 #include <torch/nn/init.h>
 
+#include "absl/strings/str_cat.h"
 #include "mapn/ops/warp.h"
 
 namespace mapn::model {
@@ -20,15 +21,28 @@ at::Tensor MotionToFeatureScale(const at::Tensor& motion, int64_t stride) {
          static_cast<double>(stride);
 }
 
-template <StateWarp kWarp>
-ConvLstmImpl<kWarp>::ConvLstmImpl(const ModelConfig& config)
-    : ConvLstmImpl(FeatureChannels(config), config.lstm_kernel) {}
+absl::Status ConvLstmOptions::Validate() const {
+  if (in_channels < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "in_channels must be >= 0 (0: the extractor's), got ", in_channels));
+  }
+  if (kernel < 1 || kernel % 2 == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "kernel must be odd and positive (same-size padding), got ", kernel));
+  }
+  return absl::OkStatus();
+}
 
 template <StateWarp kWarp>
-ConvLstmImpl<kWarp>::ConvLstmImpl(int64_t channels, int64_t kernel)
-    : torch::nn::Module(TypeName()), channels_(channels), kernel_(kernel) {
-  TORCH_CHECK(kernel >= 1 && kernel % 2 == 1,
-              "ConvLstm kernel must be odd, got ", kernel);
+ConvLstmImpl<kWarp>::ConvLstmImpl(const Options& options)
+    : torch::nn::Module(TypeName()), options_(options) {
+  const absl::Status status = options.Validate();
+  TORCH_CHECK(status.ok(), TypeName(), ": ", status.message());
+  TORCH_CHECK(options.in_channels >= 1, TypeName(),
+              ": in_channels is 0, which only a Pipeline can wire (to its "
+              "extractor's channels); set it to build one on its own");
+  const int64_t channels = options.in_channels;
+  const int64_t kernel = options.kernel;
   gates_ = register_module(
       "gates",
       torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, 4 * channels, kernel)
@@ -69,7 +83,7 @@ LstmState ConvLstmImpl<kWarp>::Step(const LstmState& state,
 
 template <StateWarp kWarp>
 MacCount ConvLstmImpl<kWarp>::Macs(int64_t h, int64_t w) const {
-  return ConvLstmStepMacs(channels_, kernel_, h, w,
+  return ConvLstmStepMacs(options_.in_channels, options_.kernel, h, w,
                           kWarp == StateWarp::kMotion);
 }
 

@@ -13,7 +13,7 @@
 //
 // ConvLSTM details the paper leaves open (docs/architecture.md): the four
 // gate convolutions of eqs. (6)-(9) are one k x k convolution from C to 4C
-// channels (k = ModelConfig::lstm_kernel, 3 by default), applied to the SUM
+// channels (k = ConvLstmOptions::kernel, 3 by default), applied to the SUM
 // x_t + h'_{t-1} as the equations write it; the empty input O is x_t = 0; the
 // forget-gate bias starts at 1 so the keyframe's memory survives early
 // training. The motion field arrives at input resolution and is resampled
@@ -23,7 +23,7 @@
 //
 // Example:
 //
-//   MotionWarpConvLstm lstm(config);
+//   MotionWarpConvLstm lstm(ConvLstmOptions{.in_channels = 512});
 //   LstmState s = lstm->Init(x0);                  // h0 = c0 = x0
 //   s = lstm->Step(s, motion_t, /*x=*/at::Tensor());  // skipped frame
 //   at::Tensor h = lstm->Output(s);
@@ -37,9 +37,11 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 
 #include "mapn/model/flops.h"
-#include "mapn/model/model_config.h"
+#include "absl/status/status.h"
+#include "mapn/model/options.h"
 
 namespace mapn::model {
 
@@ -55,14 +57,30 @@ struct LstmState {
   at::Tensor c;  // [B, C, h, w]
 };
 
+struct ConvLstmOptions {
+  // C, the width of the features and of the state: eq. (3), h0 = c0 = x0,
+  // makes it the extractor's channels(). 0: wired by the Pipeline.
+  int64_t in_channels = 0;
+  // The gate convolution's kernel (odd; 3 is the usual ConvLSTM's, 1 cuts a
+  // wide state's cost k^2 times).
+  int64_t kernel = 3;
+
+  static constexpr auto Fields() {
+    return std::tuple{
+        OptionField{"in_channels", &ConvLstmOptions::in_channels},
+        OptionField{"kernel", &ConvLstmOptions::kernel}};
+  }
+  absl::Status Validate() const;
+};
+
 template <StateWarp kWarp>
 class ConvLstmImpl : public torch::nn::Module {
  public:
   using State = LstmState;
+  using Options = ConvLstmOptions;
 
-  // C = FeatureChannels(config), k = config.lstm_kernel.
-  explicit ConvLstmImpl(const ModelConfig& config);
-  ConvLstmImpl(int64_t channels, int64_t kernel);
+  // Throws c10::Error for invalid options or in_channels 0.
+  explicit ConvLstmImpl(const Options& options);
   static std::string TypeName() {
     return kWarp == StateWarp::kMotion ? "MotionWarpConvLstm"
                                        : "NoWarpConvLstm";
@@ -73,13 +91,12 @@ class ConvLstmImpl : public torch::nn::Module {
   // Eqs. (4)-(11). `x` undefined is the empty input O.
   State Step(const State& state, const at::Tensor& motion, const at::Tensor& x);
   at::Tensor Output(const State& state) { return state.h; }
-
-  int64_t channels() const { return channels_; }
+  int64_t in_channels() const { return options_.in_channels; }
   MacCount Macs(int64_t h, int64_t w) const;
+  const Options& options() const { return options_; }
 
  private:
-  int64_t channels_;
-  int64_t kernel_;
+  Options options_;
   torch::nn::Conv2d gates_{nullptr};
 };
 
@@ -103,9 +120,10 @@ struct FeatureState {
 class PassThroughImpl : public torch::nn::Module {
  public:
   using State = FeatureState;
+  using Options = NoOptions;
 
-  PassThroughImpl() : torch::nn::Module(TypeName()) {}
-  explicit PassThroughImpl(const ModelConfig& /*config*/) : PassThroughImpl() {}
+  explicit PassThroughImpl(const Options& /*options*/ = {})
+      : torch::nn::Module(TypeName()) {}
   static std::string TypeName() { return "PassThrough"; }
 
   State Init(const at::Tensor& x0) { return {x0}; }
@@ -115,7 +133,12 @@ class PassThroughImpl : public torch::nn::Module {
     return x.defined() ? State{x} : state;
   }
   at::Tensor Output(const State& state) { return state.h; }
+  int64_t in_channels() const { return 0; }  // any width
   MacCount Macs(int64_t /*h*/, int64_t /*w*/) const { return {}; }
+  const Options& options() const { return options_; }
+
+ private:
+  Options options_;
 };
 TORCH_MODULE(PassThrough);
 

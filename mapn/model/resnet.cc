@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
+
 namespace mapn::model {
 namespace {
 
@@ -87,13 +89,31 @@ at::Tensor BottleneckImpl::forward(const at::Tensor& x) {
   return at::relu(out + identity);
 }
 
-SimpleBaselineEncoderImpl::SimpleBaselineEncoderImpl(const ModelConfig& config)
+absl::Status SimpleBaselineEncoderOptions::Validate() const {
+  if (depth != 18 && depth != 34 && depth != 50) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("depth must be 18, 34 or 50, got ", depth));
+  }
+  if (width < 1 || width > 1024) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("width must be in [1, 1024], got ", width));
+  }
+  return absl::OkStatus();
+}
+
+int64_t SimpleBaselineEncoderImpl::OutputChannels(const Options& options) {
+  return ResNetChannels({.depth = static_cast<int>(options.depth),
+                         .base_width = options.width});
+}
+
+SimpleBaselineEncoderImpl::SimpleBaselineEncoderImpl(const Options& options)
     : torch::nn::Module(TypeName()),
-      shape_{.depth = config.backbone_depth,
-             .base_width = config.backbone_width},
+      options_(options),
+      shape_{.depth = static_cast<int>(options.depth),
+             .base_width = options.width},
       channels_(ResNetChannels(shape_)) {
-  const absl::Status status = ValidateModelConfig(config);
-  TORCH_CHECK(status.ok(), std::string(status.message()));
+  const absl::Status status = options.Validate();
+  TORCH_CHECK(status.ok(), "SimpleBaselineEncoder: ", status.message());
   const int64_t w = shape_.base_width;
   conv1_ = register_module(
       "conv1",

@@ -10,9 +10,8 @@
 //
 // Example:
 //
-//   ModelConfig config;  // ResNet-18, 256 x 256
-//   SimpleBaselineEncoder encoder(config);
-//   at::Tensor x = encoder->Extract(rgb);  // [N, 512, 8, 8]
+//   SimpleBaselineEncoder encoder({.depth = 34});
+//   at::Tensor x = encoder->Extract(rgb);  // [N, 512, S/32, S/32]
 #ifndef MAPN_MODEL_RESNET_H_
 #define MAPN_MODEL_RESNET_H_
 
@@ -25,9 +24,11 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 
 #include "mapn/model/flops.h"
-#include "mapn/model/model_config.h"
+#include "absl/status/status.h"
+#include "mapn/model/options.h"
 
 namespace mapn::model {
 
@@ -57,22 +58,43 @@ class BottleneckImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Bottleneck);
 
+struct SimpleBaselineEncoderOptions {
+  // torchvision ResNet depth: 18, 34 or 50.
+  int64_t depth = 18;
+  // Base width. torchvision's is 64 (required to import its weights);
+  // smaller widths give CPU-trainable models of the same structure.
+  int64_t width = 64;
+
+  static constexpr auto Fields() {
+    return std::tuple{
+        OptionField{"depth", &SimpleBaselineEncoderOptions::depth},
+        OptionField{"width", &SimpleBaselineEncoderOptions::width}};
+  }
+  absl::Status Validate() const;
+};
+
 class SimpleBaselineEncoderImpl : public torch::nn::Module {
  public:
-  // Uses backbone_depth and backbone_width; throws c10::Error when
-  // ValidateModelConfig fails (validate user configs first).
-  explicit SimpleBaselineEncoderImpl(const ModelConfig& config);
+  using Options = SimpleBaselineEncoderOptions;
+
+  // Throws c10::Error when the options are invalid (MakeModel in
+  // pipeline.h validates first and returns a Status).
+  explicit SimpleBaselineEncoderImpl(const Options& options = {});
   static std::string TypeName() { return "SimpleBaselineEncoder"; }
+  // channels() of an encoder built from `options`, without building it
+  // (the pipeline wires its propagator and head with it).
+  static int64_t OutputChannels(const Options& options);
 
   // rgb float [N, 3, S, S] in [0, 1] -> [N, channels(), S/32, S/32].
   at::Tensor Extract(const at::Tensor& rgb);
   at::Tensor forward(const at::Tensor& rgb) { return Extract(rgb); }
-
   int64_t channels() const { return channels_; }
   int64_t stride() const { return 32; }
   MacCount Macs(int64_t input_size) const;
+  const Options& options() const { return options_; }
 
  private:
+  Options options_;
   ResNetShape shape_;
   int64_t channels_;
   torch::nn::Conv2d conv1_{nullptr};

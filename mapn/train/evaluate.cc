@@ -14,7 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "mapn/core/atomic_file.h"
 #include "mapn/core/status_macros.h"
-#include "mapn/pose/heatmaps.h"
+#include "mapn/pose/keypoints.h"
 #include "nlohmann/json.hpp"
 
 namespace mapn::train {
@@ -30,9 +30,24 @@ std::string Fixed(double v, int decimals) {
   return std::isfinite(v) ? absl::StrFormat("%.*f", decimals, v) : "-";
 }
 
+
+// OK when a runner's result covers `b` windows of `t_len` frames.
+absl::Status CheckRunResult(const model::RunResult& out, int64_t b,
+                            int64_t t_len) {
+  if (out.heatmaps.dim() != 5 || out.heatmaps.size(0) != b ||
+      out.heatmaps.size(1) != t_len ||
+      static_cast<int64_t>(out.frame_macs.size()) != b * t_len) {
+    return absl::InternalError(absl::StrCat(
+        "Run() returned maps of shape ", model::ShapeString(out.heatmaps),
+        " and ", out.frame_macs.size(), " MAC entries for ", b,
+        " windows of ", t_len, " frames"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-absl::StatusOr<EvalResult> EvaluateWithRunner(const ModelHandle& model,
+absl::StatusOr<EvalResult> EvaluateWithRunner(const model::AnyPipeline& model,
                                               const RunFunction& run,
                                               PoseWindows& data,
                                               const EvalOptions& options) {
@@ -42,16 +57,16 @@ absl::StatusOr<EvalResult> EvaluateWithRunner(const ModelHandle& model,
   }
   if (data.size() == 0)
     return absl::InvalidArgumentError("no windows to evaluate");
-  if (data.options().input_size != model.config.input_size) {
+  if (data.options().input_size != model.input_size()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the windows are ", data.options().input_size, " x ",
         data.options().input_size, " but the model's input_size is ",
-        model.config.input_size));
+        model.input_size()));
   }
-  if (data.num_joints() != model.config.joints) {
+  if (data.num_joints() != model.joints()) {
     return absl::InvalidArgumentError(
         absl::StrCat("the dataset has ", data.num_joints(),
-                     " joints but the model predicts ", model.config.joints));
+                     " joints but the model predicts ", model.joints()));
   }
   const PoseDataset& dataset = data.dataset();
   const int joints = static_cast<int>(data.num_joints());
@@ -59,7 +74,7 @@ absl::StatusOr<EvalResult> EvaluateWithRunner(const ModelHandle& model,
                      options.pck ? *options.pck : PckOptionsFor(dataset.name));
   EvalResult result;
   result.label = options.label;
-  result.model_type = model.type_name;
+  result.model_type = model.type_name();
   result.dataset = dataset.name;
   if (options.keep_predictions) {
     for (const PoseSequence& seq : dataset.sequences) {
@@ -72,8 +87,6 @@ absl::StatusOr<EvalResult> EvaluateWithRunner(const ModelHandle& model,
     }
   }
 
-  const int64_t s = model.config.input_size;
-  const int64_t h = model.heatmap_size;
   model::MacCount macs_sum;
   const Clock::time_point start = Clock::now();
   Clock::time_point last_print = start;
@@ -97,29 +110,20 @@ absl::StatusOr<EvalResult> EvaluateWithRunner(const ModelHandle& model,
     result.model_seconds += Since(run_start);
     const int64_t b = static_cast<int64_t>(ids.size());
     const int64_t t_len = batch.inputs.length();
-    if (out->heatmaps.dim() != 5 || out->heatmaps.size(0) != b ||
-        out->heatmaps.size(1) != t_len || out->heatmaps.size(2) != joints ||
-        out->heatmaps.size(3) != h || out->heatmaps.size(4) != h ||
-        static_cast<int64_t>(out->frame_macs.size()) != b * t_len) {
-      return absl::InternalError(absl::StrCat(
-          "Run() returned heatmaps of shape ",
-          model::ShapeString(out->heatmaps), " and ", out->frame_macs.size(),
-          " MAC entries for ", b, " windows of ", t_len, " frames, ", joints,
-          " joints, ", h, " x ", h, " heatmaps"));
-    }
-    const DecodedJoints decoded = DecodeHeatmaps(out->heatmaps.flatten(0, 1));
-    const at::Tensor coords = HeatmapToInput(decoded.coords, s, h)
-                                  .view({b, t_len, joints, 2})
-                                  .contiguous();
+    MAPN_RETURN_IF_ERROR(CheckRunResult(*out, b, t_len));
+    MAPN_ASSIGN_OR_RETURN(const at::Tensor keypoints,
+                          model.Keypoints(out->heatmaps.flatten(0, 1)));
+    const at::Tensor windows = keypoints.view({b, t_len, joints, 3});
     const at::Tensor decisions =
         out->decisions.to(at::kFloat).cpu().contiguous();
-    auto xy = coords.accessor<float, 4>();
     auto dec = decisions.accessor<float, 2>();
     for (int64_t i = 0; i < b; ++i) {
       const WindowInfo& info = data.window(ids[static_cast<size_t>(i)]);
       const PoseSequence& seq =
           dataset.sequences[static_cast<size_t>(info.sequence)];
-      const Affine2D& map = batch.output_to_source[static_cast<size_t>(i)];
+      const at::Tensor in_source = ToSourcePixels(
+          windows[i], batch.output_to_source[static_cast<size_t>(i)]);
+      auto xy = in_source.accessor<float, 3>();
       for (int64_t t = 0; t < t_len; ++t) {
         const int64_t f = info.frames[static_cast<size_t>(t)];
         if (f < 0) continue;  // padding
@@ -130,10 +134,8 @@ absl::StatusOr<EvalResult> EvaluateWithRunner(const ModelHandle& model,
         if (f >= seq.num_frames) continue;  // no label
         std::vector<float> predicted(static_cast<size_t>(joints * 2));
         for (int j = 0; j < joints; ++j) {
-          double px, py;
-          map.Apply(xy[i][t][j][0], xy[i][t][j][1], &px, &py);
-          predicted[static_cast<size_t>(2 * j)] = static_cast<float>(px);
-          predicted[static_cast<size_t>(2 * j + 1)] = static_cast<float>(py);
+          predicted[static_cast<size_t>(2 * j)] = xy[t][j][0];
+          predicted[static_cast<size_t>(2 * j + 1)] = xy[t][j][1];
         }
         const size_t offset = static_cast<size_t>(f * joints);
         MAPN_RETURN_IF_ERROR(pck.AddFrame(
@@ -166,7 +168,7 @@ absl::StatusOr<EvalResult> EvaluateWithRunner(const ModelHandle& model,
   result.keyframe_percent =
       100.0 * static_cast<double>(result.keyframes) / frames;
   result.macs_per_frame = macs_sum * (1.0 / frames);
-  result.baseline_macs_per_frame = model.baseline_macs_per_frame;
+  result.baseline_macs_per_frame = model.baseline_macs_per_frame();
   result.true_macs_ratio = result.macs_per_frame.true_macs /
                            result.baseline_macs_per_frame.true_macs;
   result.hrnet_macs_ratio = result.macs_per_frame.hrnet_macs /
@@ -176,13 +178,13 @@ absl::StatusOr<EvalResult> EvaluateWithRunner(const ModelHandle& model,
   return result;
 }
 
-absl::StatusOr<EvalResult> EvaluateModel(const ModelHandle& model,
-                                         PoseWindows& data,
-                                         const EvalOptions& options) {
-  model.module->eval();
+absl::StatusOr<EvalResult> Evaluate(const model::AnyPipeline& model,
+                                    PoseWindows& data,
+                                    const EvalOptions& options) {
+  model.module().eval();
   return EvaluateWithRunner(
       model,
-      [&model](const PoseBatch& batch) { return model.run(batch.inputs); },
+      [&model](const PoseBatch& batch) { return model.Run(batch.inputs); },
       data, options);
 }
 

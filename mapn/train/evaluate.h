@@ -6,12 +6,12 @@
 // per-joint mean), the keyframe percentage, MACs per frame in both
 // conventions (mapn/model/flops.h) and wall-clock frames per second.
 //
-// Every window goes through Pipeline::Run() in eval mode (hard gate
-// decisions, no autograd), in batches of consecutive windows. Heatmaps are
-// decoded (DecodeHeatmaps: arg-max and the quarter-pixel shift), mapped to
-// input pixels (HeatmapToInput) and through the window's output -> source
-// map to image pixels, and scored against the labels with L = max(w, h) of
-// each frame's own box (not the GOP crop box).
+// Every window goes through Run() in eval mode (hard gate decisions, no
+// autograd), in batches of consecutive windows. The head's maps become
+// keypoints in input pixels (AnyPipeline::Keypoints, which checks their
+// shape) and go through the window's output -> source map to image pixels
+// (mapn/pose/keypoints.h, as estimation does), scored against the labels
+// with L = max(w, h) of each frame's own box (not the GOP crop box).
 //
 //   keyframe %   frames the extractor ran on / valid frames (padding
 //                excluded), frame 0 of every window included
@@ -31,6 +31,7 @@
 //
 //   MAPN_ASSIGN_OR_RETURN(EvalResult result,
 //                         Evaluate(model, test_windows, {.label = "MAPN"}));
+//   // model: a model::AnyPipeline (LoadPipeline, CompositionTable::Create)
 //   std::cout << FormatEvalTable({&result, 1});
 //   MAPN_RETURN_IF_ERROR(WriteEvalJson("results.json", {&result, 1}));
 #ifndef MAPN_TRAIN_EVALUATE_H_
@@ -48,7 +49,7 @@
 #include "mapn/eval/pck.h"
 #include "mapn/model/flops.h"
 #include "mapn/model/pipeline_support.h"
-#include "mapn/train/model_handle.h"
+#include "mapn/model/any_pipeline.h"
 #include "mapn/train/pose_windows.h"
 
 namespace mapn::train {
@@ -89,28 +90,22 @@ struct EvalResult {
   std::vector<SequencePredictions> sequences;  // with keep_predictions
 };
 
-// What the evaluator needs from a model besides Run(): the handle's
-// config, type name, heatmap size and baseline cost.
+// The inference run the evaluator times: the model's Run(), or a stand-in
+// in tests.
 using RunFunction =
     std::function<absl::StatusOr<model::RunResult>(const PoseBatch&)>;
 
-// The evaluation loop on any runner (the model's Run(), or a stand-in in
-// tests); `model` supplies the config and costs only.
-absl::StatusOr<EvalResult> EvaluateWithRunner(const ModelHandle& model,
+// The evaluation loop on any runner; `model` supplies the input size, the
+// joints, the keypoint decoding and the baseline cost.
+absl::StatusOr<EvalResult> EvaluateWithRunner(const model::AnyPipeline& model,
                                               const RunFunction& run,
                                               PoseWindows& data,
                                               const EvalOptions& options = {});
 
 // Puts the model in eval mode and evaluates it.
-absl::StatusOr<EvalResult> EvaluateModel(const ModelHandle& model,
-                                         PoseWindows& data,
-                                         const EvalOptions& options = {});
-
-template <typename Model>
-absl::StatusOr<EvalResult> Evaluate(Model& model, PoseWindows& data,
-                                    const EvalOptions& options = {}) {
-  return EvaluateModel(MakeModelHandle(model), data, options);
-}
+absl::StatusOr<EvalResult> Evaluate(const model::AnyPipeline& model,
+                                    PoseWindows& data,
+                                    const EvalOptions& options = {});
 
 // The paper's table: the PCK columns (FormatPckTable's caption and rows)
 // followed by Keyframe %, GMACs per frame (true, HRNet tool), the ratio to

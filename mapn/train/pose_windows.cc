@@ -108,18 +108,6 @@ absl::Status ValidatePoseWindowsOptions(const PoseWindowsOptions& o) {
   return absl::OkStatus();
 }
 
-at::Tensor InputToHeatmap(const at::Tensor& xy, int64_t input_size,
-                          int64_t heatmap_size) {
-  const double k = static_cast<double>(heatmap_size) / input_size;
-  return (xy + 0.5) * k - 0.5;
-}
-
-at::Tensor HeatmapToInput(const at::Tensor& xy, int64_t input_size,
-                          int64_t heatmap_size) {
-  const double k = static_cast<double>(input_size) / heatmap_size;
-  return (xy + 0.5) * k - 0.5;
-}
-
 struct PoseWindows::State {
   PoseDataset dataset;
   PoseWindowsOptions options;

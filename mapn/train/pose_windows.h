@@ -13,10 +13,9 @@
 // through its inverse, into output pixels (pixel centres at integers), and
 // a flipped window takes each joint from its mirror partner
 // (JointSet::FlipPermutation), so "left wrist" stays the anatomical left of
-// the mirrored person, as in the Simple Baseline. Heatmap pixel k covers
-// output pixels [4k - 1/2, 4k + 7/2) for a stride of 4, so
-//   heatmap = (input + 1/2) * H / S - 1/2          (InputToHeatmap)
-// and back (HeatmapToInput): the exact inverse, used by evaluation.
+// the mirrored person, as in the Simple Baseline. Input pixels become
+// heatmap pixels (for the targets) and back (for evaluation) by
+// mapn/pose/keypoints.h.
 //
 // Weights. visible[b, t, j] is 1 where frame t is a real, labelled frame
 // and the joint is visible by the dataset's labels (Penn Action's
@@ -104,13 +103,6 @@ struct PoseBatch {
   std::vector<Affine2D> output_to_source;
   std::vector<AugmentDraw> augment;
 };
-
-// Input (crop) pixels <-> heatmap pixels for an S x S input and H x H
-// heatmaps; element-wise on any tensor of coordinates.
-at::Tensor InputToHeatmap(const at::Tensor& input_xy, int64_t input_size,
-                          int64_t heatmap_size);
-at::Tensor HeatmapToInput(const at::Tensor& heatmap_xy, int64_t input_size,
-                          int64_t heatmap_size);
 
 class PoseWindows {
  public:

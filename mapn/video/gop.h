@@ -158,12 +158,6 @@ struct ResampledWindow {
 
 // A person box in pixel corners (x1, y1) top-left inclusive, (x2, y2)
 // bottom-right exclusive, the Penn Action `bbox` convention.
-struct Box {
-  float x1 = 0, y1 = 0, x2 = 0, y2 = 0;
-  float width() const { return x2 - x1; }
-  float height() const { return y2 - y1; }
-};
-
 // Model-ready windows: cropped to S x S, scaled and stacked into a batch.
 struct GopBatch {
   at::Tensor rgb;       // float32 [B, T, 3, S, S], [0, 1]

@@ -30,47 +30,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "mapn/geometry/affine.h"
 #include "mapn/video/gop.h"
 
 namespace mapn {
-
-// p = M q + t with M = [[a, b], [c, d]]: maps a point q of one image to
-// the point p of another.
-struct Affine2D {
-  double a = 1, b = 0, c = 0, d = 1;
-  double tx = 0, ty = 0;
-
-  static Affine2D Identity() { return {}; }
-  static Affine2D Translation(double x, double y) { return {1, 0, 0, 1, x, y}; }
-  static Affine2D Scale(double sx, double sy) { return {sx, 0, 0, sy, 0, 0}; }
-  // Counter-clockwise on screen (y down) by `radians` about (cx, cy).
-  static Affine2D RotationAbout(double radians, double cx, double cy);
-  // Mirrors x within an image `width` pixels wide: x -> width - 1 - x.
-  static Affine2D FlipX(int width) { return {-1, 0, 0, 1, width - 1.0, 0}; }
-
-  // (this ∘ other)(q) = this(other(q)): `other` first.
-  Affine2D Compose(const Affine2D& other) const;
-  // other ∘ this: this first, then `other`.
-  Affine2D Then(const Affine2D& other) const { return other.Compose(*this); }
-  // The inverse map; nullopt when M is singular.
-  std::optional<Affine2D> Inverse() const;
-
-  double Determinant() const { return a * d - b * c; }
-  void Apply(double x, double y, double* px, double* py) const {
-    *px = a * x + b * y + tx;
-    *py = c * x + d * y + ty;
-  }
-  // M v: how a displacement maps (no translation).
-  void ApplyLinear(double x, double y, double* px, double* py) const {
-    *px = a * x + b * y;
-    *py = c * x + d * y;
-  }
-};
-
-// The output -> source map that takes an S x S output onto `box` (corners
-// (x1, y1) inclusive and (x2, y2) exclusive, pixel-edge coordinates), pixel
-// centres onto pixel centres: p = box.x1 + (q + 1/2) * w / S - 1/2.
-Affine2D BoxToSquare(const Box& box, int size);
 
 // Resamples every tensor of `window` to size x size through
 // `output_to_source`; frames, types and valid are kept. A window without

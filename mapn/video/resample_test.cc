@@ -65,39 +65,6 @@ ResampledWindow Resampled(int64_t t, int64_t size, float dx, float dy) {
                          Affine2D::Identity(), static_cast<int>(size));
 }
 
-void ExpectNear(const Affine2D& a, const Affine2D& b) {
-  EXPECT_NEAR(a.a, b.a, 1e-9);
-  EXPECT_NEAR(a.b, b.b, 1e-9);
-  EXPECT_NEAR(a.c, b.c, 1e-9);
-  EXPECT_NEAR(a.d, b.d, 1e-9);
-  EXPECT_NEAR(a.tx, b.tx, 1e-9);
-  EXPECT_NEAR(a.ty, b.ty, 1e-9);
-}
-
-TEST(Affine2DTest, ComposeInvertApply) {
-  const Affine2D s = Affine2D::Scale(2, 3);
-  const Affine2D t = Affine2D::Translation(5, -1);
-  double x, y;
-  s.Compose(t).Apply(1, 1, &x, &y);  // t first: (6, 0), then s: (12, 0)
-  EXPECT_DOUBLE_EQ(x, 12);
-  EXPECT_DOUBLE_EQ(y, 0);
-  t.Then(s).Apply(1, 1, &x, &y);
-  EXPECT_DOUBLE_EQ(x, 12);
-  const Affine2D r = Affine2D::RotationAbout(0.7, 10, 20);
-  ExpectNear(r.Compose(*r.Inverse()), Affine2D::Identity());
-  ExpectNear(
-      s.Compose(t).Compose(r).Inverse()->Compose(s.Compose(t).Compose(r)),
-      Affine2D::Identity());
-  EXPECT_FALSE(Affine2D::Scale(0, 1).Inverse().has_value());
-  // A quarter turn counter-clockwise on screen: right -> up (y decreases).
-  Affine2D::RotationAbout(kPi / 2, 0, 0).Apply(1, 0, &x, &y);
-  EXPECT_NEAR(x, 0, 1e-12);
-  EXPECT_NEAR(y, -1, 1e-12);
-  Affine2D::FlipX(10).Apply(0, 4, &x, &y);
-  EXPECT_DOUBLE_EQ(x, 9);
-  EXPECT_DOUBLE_EQ(y, 4);
-}
-
 TEST(ResampleTest, IdentityKeepsEverything) {
   // 24 x 16: 3 x 2 blocks, intra on the first two columns; the identity
   // map onto 16 x 16 keeps the left 16 columns, per pixel.

@@ -1,16 +1,17 @@
-#include "mapn/train/test_data.h"
+#include "mapn/testing/test_data.h"
 
 #include <ATen/ATen.h>
 
 #include <filesystem>
 
+#include "absl/strings/str_cat.h"
 #include "mapn/core/status_macros.h"
 #include "mapn/data/joint_set.h"
 #include "mapn/data/penn_action.h"
 #include "mapn/data/synthpose.h"
 #include "mapn/video/test_clips.h"
 
-namespace mapn::train::testing {
+namespace mapn::testing {
 
 void DotPosition(const DotsSpec& spec, int t, int j, float* x, float* y) {
   // Five columns 24 px apart, three rows 32 px apart, centred.
@@ -90,17 +91,25 @@ absl::StatusOr<PoseDataset> MakeTinySynthPose(const std::string& dir, int clips,
   return LoadPennAction(dir);
 }
 
-model::ModelConfig TinyConfig() {
-  model::ModelConfig c;
-  c.backbone_width = 8;
-  c.input_size = 64;
-  c.joints = 13;
-  c.head_channels = 16;
-  c.gate_conv1_channels = 4;
-  c.gate_conv2_channels = 8;
-  c.gate_pe_dims = 4;
-  c.gate_temporal_channels = 8;
-  return c;
+std::vector<std::string> TinyModelSettings(int64_t joints) {
+  return {"input_size=64",
+          "extractor.width=8",
+          "head.width=16",
+          absl::StrCat("head.out_channels=", joints),
+          "policy.conv1_channels=4",
+          "policy.conv2_channels=8",
+          "policy.pe_dims=4",
+          "policy.temporal_channels=8"};
 }
 
-}  // namespace mapn::train::testing
+absl::StatusOr<model::AnyPipeline> MakeTinyModel(
+    const std::string& name, int64_t joints,
+    const model::CompositionTable& table) {
+  MAPN_ASSIGN_OR_RETURN(const model::CompositionEntry* entry, table.Get(name));
+  MAPN_ASSIGN_OR_RETURN(
+      model::PipelineOptionValues values,
+      model::SettingsFor(entry->defaults, TinyModelSettings(joints)));
+  return entry->create(values, "MakeTinyModel");
+}
+
+}  // namespace mapn::testing
