@@ -29,7 +29,6 @@ using mapn::GopBatch;
 using mapn::model::DeconvHead;
 using mapn::model::GateMode;
 using mapn::model::LstmState;
-using mapn::model::ModelConfig;
 using mapn::model::MotionToFeatureScale;
 using mapn::model::MotionWarpConvLstm;
 using mapn::model::PerFrameSimpleBaseline;
@@ -39,10 +38,8 @@ using mapn::model::SimpleBaselineEncoder;
 constexpr int64_t kSize = 256;
 constexpr int64_t kWindow = 12;
 
-ModelConfig R18Config() {
-  ModelConfig config;  // ResNet-18, 256 x 256, 13 joints: the defaults
-  return config;
-}
+// ResNet-18 at 256 x 256 with 13 joints: the defaults of every component.
+constexpr int64_t kChannels = 512;
 
 GopBatch Window() {
   at::manual_seed(0);
@@ -55,7 +52,7 @@ GopBatch Window() {
 }
 
 void BM_SimpleBaselineFrame(benchmark::State& state) {
-  PerFrameSimpleBaseline model(R18Config());
+  PerFrameSimpleBaseline model(PerFrameSimpleBaseline::Options{});
   model->eval();
   const at::NoGradGuard no_grad;
   const at::Tensor rgb = at::rand({1, 3, kSize, kSize});
@@ -66,7 +63,7 @@ void BM_SimpleBaselineFrame(benchmark::State& state) {
 }
 
 void BM_Backbone(benchmark::State& state) {
-  SimpleBaselineEncoder encoder(R18Config());
+  SimpleBaselineEncoder encoder(mapn::model::SimpleBaselineEncoderOptions{});
   encoder->eval();
   const at::NoGradGuard no_grad;
   const at::Tensor rgb = at::rand({1, 3, kSize, kSize});
@@ -74,26 +71,27 @@ void BM_Backbone(benchmark::State& state) {
 }
 
 void BM_Head(benchmark::State& state) {
-  DeconvHead head(R18Config());
+  DeconvHead head(mapn::model::DeconvHeadOptions{.in_channels = kChannels});
   head->eval();
   const at::NoGradGuard no_grad;
-  const at::Tensor h = at::rand({1, 512, kSize / 32, kSize / 32});
+  const at::Tensor h = at::rand({1, kChannels, kSize / 32, kSize / 32});
   for (auto _ : state) benchmark::DoNotOptimize(head->Decode(h));
 }
 
 void BM_ConvLstmStep(benchmark::State& state) {
-  MotionWarpConvLstm lstm(R18Config());
+  MotionWarpConvLstm lstm(
+      mapn::model::ConvLstmOptions{.in_channels = kChannels});
   const at::NoGradGuard no_grad;
-  const LstmState s = lstm->Init(at::rand({1, 512, 8, 8}));
-  const at::Tensor x = at::rand({1, 512, 8, 8});
+  const LstmState s = lstm->Init(at::rand({1, kChannels, 8, 8}));
+  const at::Tensor x = at::rand({1, kChannels, 8, 8});
   const at::Tensor motion = at::randn({1, 2, kSize, kSize}) * 4;
   for (auto _ : state) benchmark::DoNotOptimize(lstm->Step(s, motion, x).h);
 }
 
 void BM_Warp(benchmark::State& state) {
   const at::NoGradGuard no_grad;
-  const at::Tensor h = at::rand({1, 512, 8, 8});
-  const at::Tensor c = at::rand({1, 512, 8, 8});
+  const at::Tensor h = at::rand({1, kChannels, 8, 8});
+  const at::Tensor c = at::rand({1, kChannels, 8, 8});
   const at::Tensor motion = at::randn({1, 2, kSize, kSize}) * 4;
   for (auto _ : state) {
     const at::Tensor flow = MotionToFeatureScale(motion, 32);
@@ -103,7 +101,7 @@ void BM_Warp(benchmark::State& state) {
 }
 
 void BM_GateWindow(benchmark::State& state) {
-  ResidualGate gate(R18Config());
+  ResidualGate gate(mapn::model::LearnedGateOptions{});
   gate->eval();
   const at::NoGradGuard no_grad;
   const GopBatch batch = Window();

@@ -27,6 +27,7 @@
 #include "benchmark/benchmark.h"
 #include "mapn/data/penn_action.h"
 #include "mapn/data/synthpose.h"
+#include "mapn/model/any_pipeline.h"
 #include "mapn/model/compositions.h"
 #include "mapn/train/pose_windows.h"
 #include "mapn/train/trainer.h"
@@ -44,12 +45,13 @@ std::map<int, double> step_seconds;
 double decode_ms_per_frame = 0;
 double crop_ms_per_frame = 0;
 
-mapn::model::ModelConfig Config() {
-  mapn::model::ModelConfig c;
-  c.backbone_width = 32;
-  c.head_channels = 64;
-  c.input_size = kSize;
-  return c;
+// ResNet-18 of base width 32, a 64-wide head, 128 x 128 crops.
+mapn::model::Mapn::Options ModelOptions() {
+  mapn::model::Mapn::Options o;
+  o.extractor.width = 32;
+  o.head.width = 64;
+  o.input_size = kSize;
+  return o;
 }
 
 const mapn::PoseDataset& Data() {
@@ -123,14 +125,15 @@ void BM_TrainStep(benchmark::State& state) {
   static PoseWindows* windows = new PoseWindows(
       PoseWindows::Create(Data(), {.input_size = kSize}).value());
   at::manual_seed(1);
-  mapn::model::Mapn model(Config());
+  const mapn::model::AnyPipeline model(mapn::model::Mapn(ModelOptions()),
+                                       "mapn");
   mapn::train::TrainOptions options = mapn::train::StageDefaults(stage);
   options.batch_size = kBatch;
   options.epochs = 1;
   options.max_steps_per_epoch = 2;
   options.quiet = true;
   // One warm-up run (allocations, the decode cache).
-  if (!mapn::train::Train(model, *windows, options).ok()) {
+  if (!mapn::train::TrainStage(model, *windows, options).ok()) {
     state.SkipWithError("training failed");
     return;
   }
@@ -138,7 +141,7 @@ void BM_TrainStep(benchmark::State& state) {
   int64_t steps = 0;
   for (auto _ : state) {
     absl::StatusOr<mapn::train::TrainReport> report =
-        mapn::train::Train(model, *windows, options);
+        mapn::train::TrainStage(model, *windows, options);
     if (!report.ok()) {
       state.SkipWithError(std::string(report.status().message()).c_str());
       return;

@@ -13,19 +13,18 @@
 
 #include "absl/flags/reflection.h"
 #include "gtest/gtest.h"
+#include "mapn/cli/context.h"
 #include "mapn/cli/subcommand.h"
 #include "mapn/core/atomic_file.h"
-#include "mapn/train/test_data.h"
-#include "mapn/train/training_state.h"
+#include "mapn/model/checkpoint.h"
+#include "mapn/model/composition.h"
+#include "mapn/model/compositions.h"
+#include "mapn/testing/test_data.h"
 #include "mapn/video/test_clips.h"
 #include "mapn/viz/png.h"
 #include "nlohmann/json.hpp"
 
 namespace mapn::cli {
-extern const Subcommand kEstimateCommand;
-extern const Subcommand kSynthCommand;
-extern const Subcommand kTrainCommand;
-extern const Subcommand kEvalCommand;
 
 namespace {
 
@@ -36,16 +35,19 @@ struct Outcome {
   std::string out, err;
 };
 
-Outcome Mapn(std::vector<std::string> args) {
+// Runs the mapn command line in-process, with the default compositions or
+// with `table`.
+Outcome Mapn(std::vector<std::string> args,
+             const model::CompositionTable& table =
+                 model::DefaultCompositions()) {
   absl::FlagSaver restore_flags;
   args.insert(args.begin(), "mapn");
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   ::testing::internal::CaptureStdout();
   ::testing::internal::CaptureStderr();
-  const int code =
-      RunMain({kEstimateCommand, kSynthCommand, kTrainCommand, kEvalCommand},
-              static_cast<int>(argv.size()), argv.data());
+  const int code = RunMain(AllCommands(), ContextFor(table),
+                           static_cast<int>(argv.size()), argv.data());
   Outcome r{code, ::testing::internal::GetCapturedStdout(),
             ::testing::internal::GetCapturedStderr()};
   return r;
@@ -58,7 +60,7 @@ bool Has(const std::string& text, const std::string& part) {
 const std::string& Data() {
   static const std::string root = [] {
     const std::string dir = TestPath("cli_synth");
-    EXPECT_TRUE(train::testing::MakeTinySynthPose(dir, 2).ok());
+    EXPECT_TRUE(mapn::testing::MakeTinySynthPose(dir, 2).ok());
     return dir;
   }();
   return root;
@@ -89,10 +91,13 @@ TEST(CliTest, TrainsEveryStageThenEvaluates) {
     EXPECT_TRUE(Has(trained.err, stage)) << trained.err;
   }
   EXPECT_TRUE(Has(trained.err, "ETA")) << trained.err;
-  const absl::StatusOr<train::CheckpointSummary> file =
-      train::ReadCheckpointSummary(model);
+  const absl::StatusOr<model::ModelFile> file = model::ReadModelFile(model);
   ASSERT_TRUE(file.ok()) << file.status();
-  EXPECT_EQ(file->config.lstm_kernel, 1);  // --lstm_kernel reaches the model
+  EXPECT_EQ(file->composition, "mapn");
+  const nlohmann::json options = nlohmann::json::parse(file->options_json);
+  EXPECT_EQ(options["propagator"]["kernel"], 1);  // --lstm_kernel reaches it
+  EXPECT_EQ(options["extractor"]["width"], 8);
+  EXPECT_EQ(options["head"]["out_channels"], 13);  // the dataset's joints
 
   const std::string csv = TestPath("cli.csv"), json = TestPath("cli.json");
   const Outcome evaluated =
@@ -172,6 +177,94 @@ TEST(CliTest, BadFlagsAreUsageErrorsNamingThem) {
   const Outcome help = Mapn({"eval", "--help"});
   EXPECT_TRUE(Has(help.out, "--csv") && Has(help.out, "--json"));
   EXPECT_FALSE(Has(help.out, "--epochs"));
+}
+
+TEST(CliTest, ModelOptionsBySetOrShorthandAndTheirRefusals) {
+  // --set reaches any option; the shorthand and --set agree.
+  std::vector<std::string> args = TinyTrain(TestPath("set.ckpt"));
+  args.push_back("--set=policy.pe_dims=6,propagator.kernel=3");
+  args.push_back("--stage=1");
+  const Outcome trained = Mapn(args);
+  ASSERT_EQ(trained.code, kExitOk) << trained.err;
+  const nlohmann::json options = nlohmann::json::parse(
+      model::ReadModelFile(TestPath("set.ckpt"))->options_json);
+  EXPECT_EQ(options["policy"]["pe_dims"], 6);
+  // The shorthand --lstm_kernel=1 comes after --set: it wins.
+  EXPECT_EQ(options["propagator"]["kernel"], 1);
+
+  // A shorthand for a component the composition does not have is skipped
+  // with a note (a training chain passes the same sizes to every step).
+  args = TinyTrain(TestPath("baseline.ckpt"));
+  args.push_back("--model=simple_baseline");
+  args.push_back("--stage=1");
+  Outcome r = Mapn(args);
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Has(r.err, "--lstm_kernel") && Has(r.err, "PassThrough") &&
+              Has(r.err, "ignored"))
+      << r.err;
+  // An option no component has, and a malformed one.
+  args = TinyTrain(TestPath("bad.ckpt"));
+  args.push_back("--set=policy.speed=3");
+  r = Mapn(args);
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "speed") && Has(r.err, "pe_dims")) << r.err;
+  args = TinyTrain(TestPath("bad.ckpt"));
+  args.push_back("--set=kernel");
+  r = Mapn(args);
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "--set")) << r.err;
+
+  // The help lists every composition with its components.
+  const Outcome help = Mapn({"train", "--help"});
+  EXPECT_TRUE(Has(help.out, "iframe_nowarp") &&
+              Has(help.out, "NoWarpConvLstm + NeverExtract"))
+      << help.out;
+  EXPECT_TRUE(Has(help.out, "--set")) << help.out;
+}
+
+// A composition that exists only in this test goes through the same
+// command line as the built-in ones once its table is handed to RunMain.
+using NoWarpEveryFrame =
+    model::Composition<"nowarp_every_frame", model::SimpleBaselineEncoder,
+                       model::NoWarpConvLstm, model::AlwaysExtract,
+                       model::DeconvHead>;
+
+TEST(CliTest, AUsersCompositionTrainsEvaluatesAndEstimates) {
+  model::CompositionTable table = model::DefaultCompositions();
+  ASSERT_TRUE(table.Add<NoWarpEveryFrame>().ok());
+  const std::string ckpt = TestPath("custom.ckpt");
+  std::vector<std::string> args = TinyTrain(ckpt);
+  args.push_back("--model=nowarp_every_frame");
+  const Outcome trained = Mapn(args, table);
+  ASSERT_EQ(trained.code, kExitOk) << trained.err;
+  // Its stages follow its parts: a ConvLSTM to train, no gate.
+  EXPECT_TRUE(Has(trained.err, "stage 2 (propagation)")) << trained.err;
+  EXPECT_FALSE(Has(trained.err, "stage 3 (gate)")) << trained.err;
+
+  const Outcome evaluated = Mapn({"eval", "--checkpoint=" + ckpt,
+                                  "--data_root=" + Data(), "--subset=all"},
+                                 table);
+  ASSERT_EQ(evaluated.code, kExitOk) << evaluated.err;
+  EXPECT_TRUE(Has(evaluated.out, "nowarp_every_frame")) << evaluated.out;
+
+  const std::string json = TestPath("custom.poses.json");
+  const std::string video = Data() + "/mpeg4_gop12/0001.mp4";
+  const Outcome estimated =
+      Mapn({"estimate", video, "--checkpoint=" + ckpt, "--out=" + json,
+            "--progress=never", "--compare-baseline"},
+           table);
+  ASSERT_EQ(estimated.code, kExitOk) << estimated.err;
+  const nlohmann::json doc = nlohmann::json::parse(ReadFile(json).value());
+  EXPECT_EQ(doc["info"]["composition"], "nowarp_every_frame");
+  EXPECT_EQ(doc["info"]["model_options"]["extractor"]["width"], 8);
+  // Every frame extracted, as its policy says.
+  EXPECT_EQ(doc["summary"]["keyframes"], doc["summary"]["frames"]);
+
+  // The mapn binary's own table does not know it, and says so.
+  const Outcome unknown =
+      Mapn({"estimate", video, "--checkpoint=" + ckpt, "--out=" + json});
+  EXPECT_EQ(unknown.code, kExitFailure);
+  EXPECT_TRUE(Has(unknown.err, "nowarp_every_frame")) << unknown.err;
 }
 
 bool Exists(const std::string& path) { return ReadFile(path).ok(); }

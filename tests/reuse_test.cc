@@ -9,10 +9,16 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "mapn/model/any_pipeline.h"
+#include "mapn/model/composition.h"
+#include "mapn/model/compositions.h"
+#include "mapn/model/options.h"
 #include "mapn/model/pipeline.h"
 #include "mapn/model/policies.h"
 #include "mapn/model/propagators.h"
@@ -25,16 +31,29 @@ namespace {
 using model::MacCount;
 
 // A small stride-8 extractor: three 3 x 3 stride-2 convolutions.
+struct TinyExtractorOptions {
+  int64_t channels = 8;  // of every convolution
+  static constexpr auto Fields() {
+    return std::tuple{
+        model::OptionField{"channels", &TinyExtractorOptions::channels}};
+  }
+  absl::Status Validate() const {
+    return channels >= 1 ? absl::OkStatus()
+                         : absl::InvalidArgumentError("channels must be >= 1");
+  }
+};
+
 class TinyExtractorImpl : public torch::nn::Module {
  public:
-  explicit TinyExtractorImpl(int64_t channels) : channels_(channels) {
+  using Options = TinyExtractorOptions;
+  explicit TinyExtractorImpl(const Options& options = {}) : options_(options) {
+    const int64_t c = options.channels;
     for (int i = 0; i < 3; ++i) {
       convs_.push_back(register_module(
           "conv" + std::to_string(i),
-          torch::nn::Conv2d(
-              torch::nn::Conv2dOptions(i == 0 ? 3 : channels, channels, 3)
-                  .stride(2)
-                  .padding(1))));
+          torch::nn::Conv2d(torch::nn::Conv2dOptions(i == 0 ? 3 : c, c, 3)
+                                .stride(2)
+                                .padding(1))));
     }
   }
   at::Tensor Extract(const at::Tensor& rgb) {
@@ -42,43 +61,61 @@ class TinyExtractorImpl : public torch::nn::Module {
     for (auto& conv : convs_) x = at::relu(conv->forward(x));
     return x;
   }
-  int64_t channels() const { return channels_; }
+  int64_t channels() const { return options_.channels; }
   int64_t stride() const { return 8; }
   MacCount Macs(int64_t size) const {
-    return model::ConvMacs(3, channels_, 3, 3, size / 2, size / 2) +
-           model::ConvMacs(channels_, channels_, 3, 3, size / 4, size / 4) +
-           model::ConvMacs(channels_, channels_, 3, 3, size / 8, size / 8);
+    const int64_t c = options_.channels;
+    return model::ConvMacs(3, c, 3, 3, size / 2, size / 2) +
+           model::ConvMacs(c, c, 3, 3, size / 4, size / 4) +
+           model::ConvMacs(c, c, 3, 3, size / 8, size / 8);
   }
+  const Options& options() const { return options_; }
 
  private:
-  int64_t channels_;
+  Options options_;
   std::vector<torch::nn::Conv2d> convs_;
 };
 TORCH_MODULE(TinyExtractor);
 
 // Foreground logits per input pixel: a 1 x 1 convolution of the state,
 // upsampled bilinearly by the extractor's stride.
+struct ForegroundMaskHeadOptions {
+  int64_t in_channels = 0;  // 0: wired to the extractor's by the Pipeline
+  int64_t upsampling = 8;
+  static constexpr auto Fields() {
+    return std::tuple{
+        model::OptionField{"in_channels",
+                           &ForegroundMaskHeadOptions::in_channels},
+        model::OptionField{"upsampling",
+                           &ForegroundMaskHeadOptions::upsampling}};
+  }
+  absl::Status Validate() const { return absl::OkStatus(); }
+};
+
 class ForegroundMaskHeadImpl : public torch::nn::Module {
  public:
-  ForegroundMaskHeadImpl(int64_t in_channels, int64_t upsampling)
-      : in_channels_(in_channels), upsampling_(upsampling) {
+  using Options = ForegroundMaskHeadOptions;
+  explicit ForegroundMaskHeadImpl(const Options& options) : options_(options) {
     conv_ = register_module(
-        "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, 1, 1)));
+        "conv", torch::nn::Conv2d(
+                    torch::nn::Conv2dOptions(options.in_channels, 1, 1)));
   }
   at::Tensor Decode(const at::Tensor& h) {
-    return at::upsample_bilinear2d(
-        conv_->forward(h), {h.size(2) * upsampling_, h.size(3) * upsampling_},
-        /*align_corners=*/false);
+    const int64_t k = options_.upsampling;
+    return at::upsample_bilinear2d(conv_->forward(h),
+                                   {h.size(2) * k, h.size(3) * k},
+                                   /*align_corners=*/false);
   }
+  int64_t in_channels() const { return options_.in_channels; }
   int64_t out_channels() const { return 1; }
-  int64_t upsampling() const { return upsampling_; }
+  int64_t upsampling() const { return options_.upsampling; }
   MacCount Macs(int64_t h, int64_t w) const {
-    return model::ConvMacs(in_channels_, 1, 1, 1, h, w);
+    return model::ConvMacs(options_.in_channels, 1, 1, 1, h, w);
   }
+  const Options& options() const { return options_; }
 
  private:
-  int64_t in_channels_;
-  int64_t upsampling_;
+  Options options_;
   torch::nn::Conv2d conv_{nullptr};
 };
 TORCH_MODULE(ForegroundMaskHead);
@@ -87,8 +124,9 @@ static_assert(model::FeatureExtractor<TinyExtractor>);
 static_assert(model::HeatmapHead<ForegroundMaskHead>);
 
 using MaskPipeline =
-    model::Pipeline<TinyExtractor, model::MotionWarpConvLstm,
-                    model::ResidualEnergyGate, ForegroundMaskHead>;
+    model::Composition<"foreground_mask", TinyExtractor,
+                       model::MotionWarpConvLstm, model::ResidualEnergyGate,
+                       ForegroundMaskHead>;
 
 constexpr int64_t kFrames = 16;
 constexpr int64_t kSide = 96;
@@ -151,13 +189,16 @@ TEST(ReuseTest, ReaderPropagatorAndPolicyDriveAForegroundMaskHead) {
   ASSERT_TRUE(batch.ok()) << batch.status();
   ASSERT_EQ(batch->rgb.sizes(), (std::vector<int64_t>{2, 8, 3, 64, 64}));
 
-  model::ModelConfig config;
-  config.input_size = 64;
-  config.energy_threshold = 0.005;
+  MaskPipeline::Options options;
+  options.input_size = 64;
+  options.policy.threshold = 0.005;
   at::manual_seed(0);
-  MaskPipeline pipeline(
-      config, TinyExtractor(8), model::MotionWarpConvLstm(8, 3),
-      model::ResidualEnergyGate(config), ForegroundMaskHead(8, 8));
+  absl::StatusOr<MaskPipeline> made = model::MakeModel<MaskPipeline>(options);
+  ASSERT_TRUE(made.ok()) << made.status();
+  MaskPipeline pipeline = *made;
+  // The ConvLSTM and the head were wired to the extractor's 8 channels.
+  EXPECT_EQ(pipeline->propagator()->in_channels(), 8);
+  EXPECT_EQ(pipeline->head()->in_channels(), 8);
 
   // The reader's residuals drive the policy: features are extracted for the
   // keyframe and the frames where the square moved, not where it rests.
@@ -193,6 +234,25 @@ TEST(ReuseTest, ReaderPropagatorAndPolicyDriveAForegroundMaskHead) {
   }
   const double final_loss = loss_now().item<double>();
   EXPECT_LT(final_loss, 0.3 * initial) << initial << " -> " << final_loss;
+
+  // A program that adds the composition to a table saves and loads it like
+  // any built-in one; the mapn binary's own table refuses it by name.
+  model::CompositionTable table = model::DefaultCompositions();
+  ASSERT_TRUE(table.Add<MaskPipeline>().ok());
+  const std::string path = ::testing::TempDir() + "/mask.ckpt";
+  ASSERT_TRUE(model::SaveModel(path, pipeline).ok());
+  absl::StatusOr<model::AnyPipeline> loaded = model::LoadPipeline(path, table);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->composition(), "foreground_mask");
+  pipeline->eval();
+  loaded->module().eval();
+  const absl::StatusOr<model::RunResult> again = loaded->Run(*batch);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(at::equal(again->heatmaps, pipeline->Run(*batch)->heatmaps));
+  const absl::Status unknown =
+      model::LoadPipeline(path, model::DefaultCompositions()).status();
+  EXPECT_NE(unknown.message().find("foreground_mask"), absl::string_view::npos)
+      << unknown;
 }
 
 }  // namespace

@@ -5,14 +5,15 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
 
 #include "mapn/core/status_macros.h"
 #include "mapn/estimate/default_model.h"
+#include "mapn/model/composition.h"
 #include "mapn/model/compositions.h"
-#include "mapn/train/training_state.h"
 #include "mapn/video/ffmpeg_stream_source.h"
 #include "mapn/video/resample.h"
 
@@ -23,59 +24,70 @@ using mapn::model::GateOutput;
 using mapn::model::MacCount;
 
 // Extracts features for a frame when the mean length of its motion vectors
-// exceeds `threshold` pixels; the keyframe always. Training-free, causal.
+// exceeds a threshold; the keyframe always. Training-free, causal.
+struct MotionMagnitudeGateOptions {
+  double threshold = 1.0;  // pixels of mean vector length
+  static constexpr auto Fields() {
+    return std::tuple{mapn::model::OptionField{
+        "threshold", &MotionMagnitudeGateOptions::threshold}};
+  }
+  absl::Status Validate() const {
+    return threshold >= 0 ? absl::OkStatus()
+                          : absl::InvalidArgumentError("threshold < 0");
+  }
+};
+
 class MotionMagnitudeGateImpl : public torch::nn::Module {
  public:
+  using Options = MotionMagnitudeGateOptions;
   static constexpr bool kCausal = true;
-  explicit MotionMagnitudeGateImpl(double threshold)
-      : torch::nn::Module(TypeName()), threshold_(threshold) {}
+  static constexpr bool kLearned = false;
+  explicit MotionMagnitudeGateImpl(const Options& options = {})
+      : torch::nn::Module(TypeName()), options_(options) {}
   static std::string TypeName() { return "MotionMagnitudeGate"; }
 
   GateOutput Decide(const mapn::GopBatch& batch, GateMode /*mode*/) {
     // batch.motion: [B, T, 2, S, S] pixels -> mean vector length [B, T].
     const at::Tensor length = batch.motion.norm(2, /*dim=*/2).mean({2, 3});
-    const at::Tensor extract = (length > threshold_).to(at::kFloat);
+    const at::Tensor extract = (length > options_.threshold).to(at::kFloat);
     return {mapn::model::ApplyKeyframeAndPadding(extract, batch.valid),
             at::Tensor()};
   }
   MacCount Macs(int64_t /*size*/, int64_t /*length*/) const { return {}; }
+  const Options& options() const { return options_; }
 
  private:
-  double threshold_;
+  Options options_;
 };
 TORCH_MODULE(MotionMagnitudeGate);
 
 // The compiler checks the new policy against the concept...
 static_assert(mapn::model::SkipPolicy<MotionMagnitudeGate>);
 
-// ...and the composition is a type like the paper's own.
+// ...and the composition is a named type like the paper's own.
 using MotionGatedMapn =
-    mapn::model::Pipeline<mapn::model::SimpleBaselineEncoder,
-                          mapn::model::MotionWarpConvLstm, MotionMagnitudeGate,
-                          mapn::model::DeconvHead>;
+    mapn::model::Composition<"motion_gated_mapn",
+                             mapn::model::SimpleBaselineEncoder,
+                             mapn::model::MotionWarpConvLstm,
+                             MotionMagnitudeGate, mapn::model::DeconvHead>;
 
 absl::Status Run(const std::string& video) {
-  // The bundled model's weights for the three components we keep.
+  // The bundled model, whose encoder, ConvLSTM and head we keep.
   MAPN_ASSIGN_OR_RETURN(const std::string checkpoint,
                         mapn::DefaultCheckpointPath(/*causal=*/false));
-  MAPN_ASSIGN_OR_RETURN(const mapn::train::CheckpointSummary summary,
-                        mapn::train::ReadCheckpointSummary(checkpoint));
-  const mapn::model::ModelConfig& config = summary.config;
-  MotionGatedMapn model(config, mapn::model::SimpleBaselineEncoder(config),
-                        mapn::model::MotionWarpConvLstm(config),
-                        MotionMagnitudeGate(/*threshold=*/1.0),
-                        mapn::model::DeconvHead(config));
-  MAPN_RETURN_IF_ERROR(
-      mapn::train::LoadMatchingWeights(checkpoint, *model,
-                                       {"extractor.", "propagator.", "head."})
-          .status());
+  MAPN_ASSIGN_OR_RETURN(mapn::model::Mapn bundled,
+                        mapn::model::LoadModel<mapn::model::Mapn>(checkpoint));
+  MotionGatedMapn model(bundled->input_size(), bundled->extractor(),
+                        bundled->propagator(),
+                        MotionMagnitudeGate(MotionMagnitudeGateOptions{}),
+                        bundled->head());
   model->eval();
 
   MAPN_ASSIGN_OR_RETURN(mapn::FfmpegStreamSource source,
                         mapn::FfmpegStreamSource::Open(video));
   const mapn::Box whole{0, 0, static_cast<float>(source.info().width),
                         static_cast<float>(source.info().height)};
-  const int size = static_cast<int>(config.input_size);
+  const int size = static_cast<int>(model->input_size());
   int64_t frames = 0, keyframes = 0;
   while (true) {
     MAPN_ASSIGN_OR_RETURN(std::optional<mapn::GopWindow> window, source.Next());

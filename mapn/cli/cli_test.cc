@@ -32,7 +32,8 @@ Outcome Mapn(std::vector<std::string> args) {
   ::testing::internal::CaptureStdout();
   ::testing::internal::CaptureStderr();
   const int code = RunMain({kInspectCommand, kTranscodeCommand},
-                           static_cast<int>(argv.size()), argv.data());
+                           CommandContext{}, static_cast<int>(argv.size()),
+                           argv.data());
   Outcome r{code, ::testing::internal::GetCapturedStdout(),
             ::testing::internal::GetCapturedStderr()};
   return r;

@@ -7,7 +7,8 @@ namespace mapn::cli {
 
 absl::StatusOr<std::vector<std::string>> ModelSettings(
     const model::CompositionEntry* entry, const std::vector<std::string>& set,
-    const std::vector<OptionShorthand>& shorthands) {
+    const std::vector<OptionShorthand>& shorthands,
+    std::vector<std::string>* notes) {
   std::vector<std::string> settings;
   for (const std::string& assignment : set) {
     model::PipelineOptionValues check;
@@ -27,11 +28,14 @@ absl::StatusOr<std::vector<std::string>> ModelSettings(
           model::SettingsFor(entry->defaults, {assignment}, &skipped);
       if (!applies.ok()) return applies.status();
       if (!skipped.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--", s.flag, " sets ", s.path, ", which ", entry->name,
-            " does not have (its components: ", entry->components[0], ", ",
-            entry->components[1], ", ", entry->components[2], ", ",
-            entry->components[3], ")"));
+        if (notes != nullptr) {
+          notes->push_back(absl::StrCat(
+              "--", s.flag, " sets ", s.path, ", which ", entry->name,
+              " does not have (its components: ", entry->components[0], ", ",
+              entry->components[1], ", ", entry->components[2], ", ",
+              entry->components[3], "); ignored"));
+        }
+        continue;
       }
     }
     settings.push_back(assignment);

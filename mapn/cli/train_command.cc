@@ -291,8 +291,12 @@ int RunTrain(const std::vector<std::string>& /*args*/,
     return UsageError(self, "--window_cache_mb must be >= 0");
   }
 
+  std::vector<std::string> notes;
   absl::StatusOr<std::vector<std::string>> settings = ModelSettings(
-      *entry, absl::GetFlag(FLAGS_set), ModelShorthands());
+      *entry, absl::GetFlag(FLAGS_set), ModelShorthands(), &notes);
+  for (const std::string& note : notes) {
+    std::cerr << "mapn train: " << note << "\n";
+  }
 
   absl::StatusOr<PoseDataset> dataset = train::LoadDatasetByName(
       absl::GetFlag(FLAGS_dataset), root, absl::GetFlag(FLAGS_split), *subset);

@@ -21,17 +21,21 @@
 #include "mapn/estimate/overlay.h"
 #include "mapn/estimate/pose_track.h"
 #include "mapn/estimate/progress.h"
+#include "mapn/model/any_pipeline.h"
 #include "mapn/pose/heatmaps.h"
-#include "mapn/train/model_handle.h"
-#include "mapn/train/pose_windows.h"
-#include "mapn/train/test_data.h"
+#include "mapn/pose/keypoints.h"
+#include "mapn/testing/test_data.h"
 #include "mapn/video/ffmpeg_stream_source.h"
+#include "mapn/video/in_memory_stream_source.h"
 #include "mapn/video/resample.h"
 #include "mapn/viz/png.h"
 #include "nlohmann/json.hpp"
 
 namespace mapn {
 namespace {
+
+using testing::DotPosition;
+using testing::DotsSpec;
 
 std::string TestPath(const std::string& name) {
   const char* dir = std::getenv("TEST_TMPDIR");
@@ -147,84 +151,114 @@ TEST(BoxSourceTest, JsonInBothShapesAndErrorsNameTheEntry) {
 // Gaussian targets of the true joints carried into each window's crop with
 // the same box rule the estimator uses. The estimator's only job left is the
 // geometry back to image pixels, which this checks.
-struct OracleModel {
-  train::testing::DotsSpec spec;
-  BoxSource boxes = BoxSource::WholeFrame();
-  int64_t input_size = 128;
-  int64_t heatmap_size = 32;
-  int64_t windows_seen = 0;
+class OracleModel final : public model::AnyPipeline::Interface {
+ public:
+  OracleModel(DotsSpec spec, BoxSource boxes = BoxSource::WholeFrame())
+      : Interface("oracle"), spec_(spec), boxes_(std::move(boxes)) {}
 
-  train::ModelHandle Handle() {
-    train::ModelHandle handle;
-    handle.config.input_size = input_size;
-    handle.config.joints = 13;
-    handle.heatmap_size = heatmap_size;
-    handle.type_name = "Oracle";
-    handle.baseline_macs_per_frame = {10.0, 20.0};
-    handle.module = &module;
-    handle.run =
-        [this](const GopBatch& batch) -> absl::StatusOr<model::RunResult> {
-      const int64_t t_len = batch.length();
-      const int64_t first = windows_seen * t_len;
-      ++windows_seen;
-      const Box crop =
-          boxes.WindowCropBox(first, t_len, spec.width, spec.height);
-      const Affine2D to_source =
-          BoxToSquare(crop, static_cast<int>(input_size));
-      const Affine2D to_crop = *to_source.Inverse();
-      at::Tensor joints = at::zeros({t_len, 13, 2});
-      for (int64_t t = 0; t < t_len; ++t) {
-        for (int j = 0; j < 13; ++j) {
-          float x, y;
-          train::testing::DotPosition(spec, static_cast<int>(first + t), j, &x,
-                                      &y);
-          double cx, cy;
-          to_crop.Apply(x, y, &cx, &cy);
-          joints[t][j][0] = static_cast<float>(cx);
-          joints[t][j][1] = static_cast<float>(cy);
-        }
-      }
-      const at::Tensor hm_xy =
-          train::InputToHeatmap(joints, input_size, heatmap_size);
-      HeatmapTargets targets = MakeGaussianTargets(
-          hm_xy, at::ones({t_len, 13}, at::kBool), heatmap_size, heatmap_size);
-      model::RunResult result;
-      result.length = t_len;
-      result.heatmaps = targets.heatmaps.unsqueeze(0);
-      result.decisions = at::zeros({1, t_len});
-      result.decisions[0][0] = 1;  // keyframe only
-      for (int64_t t = 0; t < t_len; ++t) {
-        result.frame_macs.push_back(t == 0 ? model::MacCount{10, 20}
-                                           : model::MacCount{1, 2});
-      }
-      return result;
-    };
-    return handle;
+  torch::nn::Module& module() override { return module_; }
+  torch::nn::Module& extractor() override { return module_; }
+  torch::nn::Module& propagator() override { return module_; }
+  torch::nn::Module& policy() override { return module_; }
+  torch::nn::Module& head() override { return module_; }
+  model::PipelineOptionValues OptionValues() const override {
+    model::PipelineOptionValues values;
+    values.input_size = kInputSize;
+    return values;
+  }
+  int64_t input_size() const override { return kInputSize; }
+  int64_t joints() const override { return 13; }
+  int64_t heatmap_size() const override { return kHeatmapSize; }
+  bool learned_policy() const override { return false; }
+  bool causal() const override { return true; }
+  model::MacCount baseline_macs_per_frame() const override {
+    return {10.0, 20.0};
+  }
+  absl::StatusOr<model::ForwardResult> Forward(
+      const GopBatch& /*batch*/,
+      const model::ForwardOptions& /*options*/) override {
+    return absl::UnimplementedError("the oracle does not train");
+  }
+  absl::StatusOr<at::Tensor> Keypoints(const at::Tensor& maps) override {
+    return HeatmapKeypoints(maps, 13, kInputSize, kHeatmapSize);
+  }
+  model::AnyPipeline PerFrameBaseline() override {
+    return model::AnyPipeline(std::make_shared<OracleModel>(spec_, boxes_));
   }
 
-  torch::nn::Module module;
+  absl::StatusOr<model::RunResult> Run(const GopBatch& batch) override {
+    const int64_t t_len = batch.length();
+    const int64_t first = windows_seen * t_len;
+    ++windows_seen;
+    const Box crop =
+        boxes_.WindowCropBox(first, t_len, spec_.width, spec_.height);
+    const Affine2D to_source =
+        BoxToSquare(crop, static_cast<int>(kInputSize));
+    const Affine2D to_crop = *to_source.Inverse();
+    at::Tensor joints = at::zeros({t_len, 13, 2});
+    for (int64_t t = 0; t < t_len; ++t) {
+      for (int j = 0; j < 13; ++j) {
+        float x, y;
+        DotPosition(spec_, static_cast<int>(first + t), j, &x, &y);
+        double cx, cy;
+        to_crop.Apply(x, y, &cx, &cy);
+        joints[t][j][0] = static_cast<float>(cx);
+        joints[t][j][1] = static_cast<float>(cy);
+      }
+    }
+    const at::Tensor hm_xy = InputToHeatmap(joints, kInputSize, kHeatmapSize);
+    HeatmapTargets targets = MakeGaussianTargets(
+        hm_xy, at::ones({t_len, 13}, at::kBool), kHeatmapSize, kHeatmapSize);
+    model::RunResult result;
+    result.length = t_len;
+    result.heatmaps = targets.heatmaps.unsqueeze(0);
+    result.decisions = at::zeros({1, t_len});
+    result.decisions[0][0] = 1;  // keyframe only
+    for (int64_t t = 0; t < t_len; ++t) {
+      result.frame_macs.push_back(t == 0 ? model::MacCount{10, 20}
+                                         : model::MacCount{1, 2});
+    }
+    return result;
+  }
+
+  int64_t windows_seen = 0;
+
+ private:
+  static constexpr int64_t kInputSize = 128;
+  static constexpr int64_t kHeatmapSize = 32;
+
+  DotsSpec spec_;
+  BoxSource boxes_;
+  torch::nn::Module module_;
 };
+
+// The oracle as the estimator takes it; `oracle` gets the windows' count.
+model::AnyPipeline Oracle(const DotsSpec& spec,
+                          std::shared_ptr<OracleModel>* oracle = nullptr,
+                          BoxSource boxes = BoxSource::WholeFrame()) {
+  auto model = std::make_shared<OracleModel>(spec, std::move(boxes));
+  if (oracle != nullptr) *oracle = model;
+  return model::AnyPipeline(std::move(model));
+}
 
 class EstimatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     spec_.frames = 30;  // windows of 12, 12 and a padded 6
     absl::StatusOr<PoseDataset> dots =
-        train::testing::MakeDotsDataset(TestPath("dots"), spec_);
+        testing::MakeDotsDataset(TestPath("dots"), spec_);
     ASSERT_TRUE(dots.ok()) << dots.status();
     video_ = dots->sequences[0].cached_video;
     truth_ = dots->sequences[0];
   }
 
-  train::testing::DotsSpec spec_;
+  DotsSpec spec_;
   std::string video_;
   PoseSequence truth_;
 };
 
 TEST_F(EstimatorTest, PosesLandOnTheTruthThroughTheCropGeometry) {
-  OracleModel oracle;
-  oracle.spec = spec_;
-  train::ModelHandle handle = oracle.Handle();
+  const model::AnyPipeline handle = Oracle(spec_);
   absl::StatusOr<FfmpegStreamSource> source = FfmpegStreamSource::Open(video_);
   ASSERT_TRUE(source.ok()) << source.status();
   EstimateOptions options;
@@ -240,7 +274,7 @@ TEST_F(EstimatorTest, PosesLandOnTheTruthThroughTheCropGeometry) {
   for (const FramePose& f : track->frames) {
     for (int j = 0; j < 13; ++j) {
       float x, y;
-      train::testing::DotPosition(spec_, static_cast<int>(f.frame_index), j, &x,
+      DotPosition(spec_, static_cast<int>(f.frame_index), j, &x,
                                   &y);
       EXPECT_NEAR(f.joints[j].x, x, tolerance) << f.frame_index << " " << j;
       EXPECT_NEAR(f.joints[j].y, y, tolerance) << f.frame_index << " " << j;
@@ -264,10 +298,9 @@ TEST_F(EstimatorTest, PosesLandOnTheTruthThroughTheCropGeometry) {
 }
 
 TEST_F(EstimatorTest, BaselineIsTimedOnTheSameWindows) {
-  OracleModel oracle, base;
-  oracle.spec = base.spec = spec_;
-  train::ModelHandle handle = oracle.Handle();
-  train::ModelHandle baseline = base.Handle();
+  std::shared_ptr<OracleModel> base_oracle;
+  const model::AnyPipeline handle = Oracle(spec_);
+  const model::AnyPipeline baseline = Oracle(spec_, &base_oracle);
   absl::StatusOr<FfmpegStreamSource> source = FfmpegStreamSource::Open(video_);
   ASSERT_TRUE(source.ok());
   EstimateOptions options;
@@ -275,15 +308,54 @@ TEST_F(EstimatorTest, BaselineIsTimedOnTheSameWindows) {
   absl::StatusOr<PoseTrack> track =
       EstimatePoses(handle, *source, options, &baseline);
   ASSERT_TRUE(track.ok()) << track.status();
-  EXPECT_EQ(base.windows_seen, 3);
+  EXPECT_EQ(base_oracle->windows_seen, 3);
   ASSERT_TRUE(track->summary.baseline_timing.has_value());
   EXPECT_TRUE(track->summary.speedup().has_value());
 }
 
+// Estimation is written against the StreamSource concept: frames held in
+// memory (no FFmpeg) give the same poses as the file they came from.
+TEST_F(EstimatorTest, AnyStreamSourceGivesTheSamePoses) {
+  absl::StatusOr<FfmpegStreamSource> file = FfmpegStreamSource::Open(video_);
+  ASSERT_TRUE(file.ok());
+  InMemoryFrames frames;
+  std::vector<at::Tensor> rgb;
+  while (true) {
+    absl::StatusOr<std::optional<GopWindow>> window = file->Next();
+    ASSERT_TRUE(window.ok()) << window.status();
+    if (!*window) break;
+    for (int64_t t = 0; t < (*window)->num_valid; ++t) {
+      rgb.push_back((*window)->rgb[t]);
+      frames.types.push_back((*window)->frames[t].type);
+    }
+  }
+  frames.rgb = at::stack(rgb);
+  absl::StatusOr<InMemoryStreamSource> memory =
+      InMemoryStreamSource::FromFrames(frames, 12);
+  ASSERT_TRUE(memory.ok()) << memory.status();
+  absl::StatusOr<FfmpegStreamSource> again = FfmpegStreamSource::Open(video_);
+  ASSERT_TRUE(again.ok());
+  EstimateOptions options;
+  options.joint_set = PennActionJoints();
+  absl::StatusOr<PoseTrack> from_file =
+      EstimatePoses(Oracle(spec_), *again, options);
+  absl::StatusOr<PoseTrack> from_memory =
+      EstimatePoses(Oracle(spec_), *memory, options);
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  ASSERT_TRUE(from_memory.ok()) << from_memory.status();
+  ASSERT_EQ(from_memory->frames.size(), from_file->frames.size());
+  for (size_t i = 0; i < from_file->frames.size(); ++i) {
+    for (int j = 0; j < 13; ++j) {
+      EXPECT_FLOAT_EQ(from_memory->frames[i].joints[j].x,
+                      from_file->frames[i].joints[j].x);
+      EXPECT_FLOAT_EQ(from_memory->frames[i].joints[j].y,
+                      from_file->frames[i].joints[j].y);
+    }
+  }
+}
+
 TEST_F(EstimatorTest, MismatchedJointSetAndOutsideBoxAreErrors) {
-  OracleModel oracle;
-  oracle.spec = spec_;
-  train::ModelHandle handle = oracle.Handle();
+  const model::AnyPipeline handle = Oracle(spec_);
   absl::StatusOr<FfmpegStreamSource> source = FfmpegStreamSource::Open(video_);
   ASSERT_TRUE(source.ok());
   EstimateOptions options;
@@ -297,9 +369,7 @@ TEST_F(EstimatorTest, MismatchedJointSetAndOutsideBoxAreErrors) {
 }
 
 TEST_F(EstimatorTest, JsonCsvAndOverlayDescribeEveryFrame) {
-  OracleModel oracle;
-  oracle.spec = spec_;
-  train::ModelHandle handle = oracle.Handle();
+  const model::AnyPipeline handle = Oracle(spec_);
   absl::StatusOr<FfmpegStreamSource> source = FfmpegStreamSource::Open(video_);
   ASSERT_TRUE(source.ok());
   const std::string overlay_path = TestPath("overlay.mp4");
@@ -352,9 +422,7 @@ TEST_F(EstimatorTest, JsonCsvAndOverlayDescribeEveryFrame) {
 }
 
 TEST_F(EstimatorTest, OverlayFramesAloneArePngsOfTheFrameSize) {
-  OracleModel oracle;
-  oracle.spec = spec_;
-  train::ModelHandle handle = oracle.Handle();
+  const model::AnyPipeline handle = Oracle(spec_);
   absl::StatusOr<FfmpegStreamSource> source = FfmpegStreamSource::Open(video_);
   ASSERT_TRUE(source.ok());
   const std::string frames_dir = TestPath("overlay_frames/plain/");

@@ -11,6 +11,9 @@
 // head's maps, its costs, and the per-frame baseline with the same
 // extractor and head, the reference every speed-up is measured against.
 //
+// Any other implementation of AnyPipeline::Interface (a stand-in in a
+// test, a model run elsewhere) can be wrapped too.
+//
 // Example:
 //
 //   AnyPipeline model(Mapn(Mapn::Options{}), "mapn");
@@ -47,11 +50,41 @@ class AnyPipeline {
   // Empty; every accessor but empty() needs a model.
   AnyPipeline() = default;
 
+  // What a model must do to be an AnyPipeline; Pipelines get it from the
+  // constructor below.
+  struct Interface {
+    explicit Interface(std::string name) : composition(std::move(name)) {}
+    virtual ~Interface() = default;
+    virtual torch::nn::Module& module() = 0;
+    virtual torch::nn::Module& extractor() = 0;
+    virtual torch::nn::Module& propagator() = 0;
+    virtual torch::nn::Module& policy() = 0;
+    virtual torch::nn::Module& head() = 0;
+    virtual PipelineOptionValues OptionValues() const = 0;
+    virtual int64_t input_size() const = 0;
+    virtual int64_t joints() const = 0;
+    virtual int64_t heatmap_size() const = 0;
+    virtual bool learned_policy() const = 0;
+    virtual bool causal() const = 0;
+    virtual MacCount baseline_macs_per_frame() const = 0;
+    virtual absl::StatusOr<RunResult> Run(const GopBatch& batch) = 0;
+    virtual absl::StatusOr<ForwardResult> Forward(
+        const GopBatch& batch, const ForwardOptions& options) = 0;
+    virtual absl::StatusOr<at::Tensor> Keypoints(const at::Tensor& maps) = 0;
+    virtual AnyPipeline PerFrameBaseline() = 0;
+
+    std::string composition;
+  };
+
   // Wraps `model` (shared, not copied) under the name `composition`.
   template <PipelineModel Model>
   AnyPipeline(Model model, std::string composition)
       : self_(std::make_shared<Holder<Model>>(std::move(model),
                                               std::move(composition))) {}
+
+  // Wraps another implementation.
+  explicit AnyPipeline(std::shared_ptr<Interface> implementation)
+      : self_(std::move(implementation)) {}
 
   bool empty() const { return self_ == nullptr; }
 
@@ -117,30 +150,6 @@ class AnyPipeline {
   }
 
  private:
-  struct Interface {
-    explicit Interface(std::string name) : composition(std::move(name)) {}
-    virtual ~Interface() = default;
-    virtual torch::nn::Module& module() = 0;
-    virtual torch::nn::Module& extractor() = 0;
-    virtual torch::nn::Module& propagator() = 0;
-    virtual torch::nn::Module& policy() = 0;
-    virtual torch::nn::Module& head() = 0;
-    virtual PipelineOptionValues OptionValues() const = 0;
-    virtual int64_t input_size() const = 0;
-    virtual int64_t joints() const = 0;
-    virtual int64_t heatmap_size() const = 0;
-    virtual bool learned_policy() const = 0;
-    virtual bool causal() const = 0;
-    virtual MacCount baseline_macs_per_frame() const = 0;
-    virtual absl::StatusOr<RunResult> Run(const GopBatch& batch) = 0;
-    virtual absl::StatusOr<ForwardResult> Forward(
-        const GopBatch& batch, const ForwardOptions& options) = 0;
-    virtual absl::StatusOr<at::Tensor> Keypoints(const at::Tensor& maps) = 0;
-    virtual AnyPipeline PerFrameBaseline() = 0;
-
-    std::string composition;
-  };
-
   template <PipelineModel Model>
   struct Holder final : Interface {
     using Impl = typename Model::Impl;

@@ -58,7 +58,6 @@
 #include <concepts>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -345,8 +344,9 @@ int64_t PipelineImpl<E, P, S, H>::ExtractorChannels(
   if constexpr (requires { Impl::OutputChannels(options); }) {
     return Impl::OutputChannels(options);
   } else {
+    // Not under the generator's mutex: building the extractor draws its
+    // weights, which takes that mutex itself.
     at::Generator generator = at::detail::getDefaultCPUGenerator();
-    const std::lock_guard<std::mutex> lock(generator.mutex());
     const at::Tensor saved = generator.get_state();
     const int64_t channels = E(options)->channels();
     generator.set_state(saved);

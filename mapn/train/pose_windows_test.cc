@@ -18,13 +18,15 @@
 #include "mapn/core/atomic_file.h"
 #include "mapn/data/gop_boxes.h"
 #include "mapn/data/joint_set.h"
+#include "mapn/model/any_pipeline.h"
 #include "mapn/model/checkpoint.h"
+#include "mapn/model/composition.h"
 #include "mapn/model/compositions.h"
 #include "mapn/pose/heatmaps.h"
 #include "mapn/train/augmentation.h"
 #include "mapn/train/evaluate.h"
-#include "mapn/train/model_handle.h"
-#include "mapn/train/test_data.h"
+#include "mapn/pose/keypoints.h"
+#include "mapn/testing/test_data.h"
 #include "mapn/train/training_state.h"
 #include "mapn/video/test_clips.h"
 #include "nlohmann/json.hpp"
@@ -32,12 +34,13 @@
 namespace mapn::train {
 namespace {
 
+using mapn::testing::DotPosition;
+using mapn::testing::DotsSpec;
+using mapn::testing::MakeDotsDataset;
+using mapn::testing::MakeTinySynthPose;
 using mapn::testing::TestPath;
-using testing::DotPosition;
-using testing::DotsSpec;
-using testing::MakeDotsDataset;
-using testing::MakeTinySynthPose;
-using testing::TinyConfig;
+using mapn::testing::TinyOptions;
+using model::AnyPipeline;
 
 constexpr int kSize = 64;
 
@@ -290,10 +293,10 @@ TEST(PoseWindowsTest, BadInputIsAnErrorNamingIt) {
 
 // A stand-in for Run(): the ground-truth heatmaps of the batch, the
 // extractor "running" on every third frame.
-RunFunction TruthRunner(const ModelHandle& handle) {
-  return [&handle](const PoseBatch& batch) -> absl::StatusOr<model::RunResult> {
+RunFunction TruthRunner(const AnyPipeline& model) {
+  return [&model](const PoseBatch& batch) -> absl::StatusOr<model::RunResult> {
     const int64_t b = batch.inputs.batch_size(), t = batch.inputs.length();
-    const int64_t h = handle.heatmap_size, s = handle.config.input_size;
+    const int64_t h = model.heatmap_size(), s = model.input_size();
     const at::Tensor joints = InputToHeatmap(batch.joints.flatten(0, 1), s, h);
     const HeatmapTargets targets =
         MakeGaussianTargets(joints, batch.visible.flatten(0, 1), h, h);
@@ -304,7 +307,7 @@ RunFunction TruthRunner(const ModelHandle& handle) {
     for (int64_t i = 0; i < t; i += 3) r.decisions.select(1, i).fill_(1);
     r.decisions = r.decisions * batch.inputs.valid.to(at::kFloat);
     r.frame_macs.assign(static_cast<size_t>(b * t),
-                        handle.baseline_macs_per_frame);
+                        model.baseline_macs_per_frame());
     return r;
   };
 }
@@ -317,10 +320,12 @@ TEST(EvaluateTest, GroundTruthHeatmapsScorePck100) {
   absl::StatusOr<PoseWindows> windows = PoseWindows::Create(
       *std::move(dots), {.input_size = kSize, .cache_megabytes = 0});
   ASSERT_TRUE(windows.ok());
-  model::PerFrameSimpleBaseline model(TinyConfig());
-  const ModelHandle handle = MakeModelHandle(model);
+  const AnyPipeline model(
+      model::PerFrameSimpleBaseline(
+          TinyOptions<model::PerFrameSimpleBaseline>()),
+      "simple_baseline");
   absl::StatusOr<EvalResult> result = EvaluateWithRunner(
-      handle, TruthRunner(handle), *windows,
+      model, TruthRunner(model), *windows,
       {.label = "truth", .batch_size = 2, .keep_predictions = true});
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->frames, 30);
@@ -356,9 +361,10 @@ TEST(EvaluateTest, GroundTruthHeatmapsScorePck100) {
 TEST(EvaluateTest, RunsARealModelAndFormatsTheTable) {
   PoseWindows windows = DotsWindows("dots_model", 0);
   at::manual_seed(1);
-  model::Mapn model(TinyConfig());
+  model::Mapn model(TinyOptions<model::Mapn>());
+  const AnyPipeline any(model, "mapn");
   absl::StatusOr<EvalResult> result =
-      Evaluate(model, windows, {.label = "MAPN tiny"});
+      Evaluate(any, windows, {.label = "MAPN tiny"});
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->frames, 24);
   EXPECT_GE(result->keyframes, 2);  // every window's frame 0
@@ -389,22 +395,26 @@ TEST(EvaluateTest, RunsARealModelAndFormatsTheTable) {
   ASSERT_TRUE(WriteEvalCsv(TestPath("eval.csv"), rows).ok());
   EXPECT_EQ(ReadFile(TestPath("eval.csv")).value(), csv);
 
-  model::ModelConfig other = TinyConfig();
+  model::Mapn::Options other = TinyOptions<model::Mapn>();
   other.input_size = 96;
-  model::Mapn wrong(other);
+  const AnyPipeline wrong(model::Mapn(other), "mapn");
   EXPECT_NE(Evaluate(wrong, windows).status().message().find("input_size"),
             absl::string_view::npos);
-  EXPECT_FALSE(Evaluate(model, windows, {.batch_size = 0}).ok());
+  EXPECT_FALSE(Evaluate(any, windows, {.batch_size = 0}).ok());
 }
 
 TEST(TrainingStateTest, RoundTripsAndLoadsMatchingWeights) {
   at::manual_seed(2);
-  model::PerFrameSimpleBaseline baseline(TinyConfig());
-  model::Mapn mapn(TinyConfig());
+  model::PerFrameSimpleBaseline baseline(
+      TinyOptions<model::PerFrameSimpleBaseline>());
+  model::Mapn mapn(TinyOptions<model::Mapn>());
+  const AnyPipeline any_baseline(baseline, "simple_baseline");
   TrainingState state;
-  state.model_type = baseline->name();
-  state.model_config = baseline->config();
-  state.model_tensors = model::ModuleTensors(*baseline);
+  state.model = model::ModelFile{
+      .type_name = any_baseline.type_name(),
+      .composition = "simple_baseline",
+      .options_json = any_baseline.options_json(),
+      .tensors = model::ModuleTensors(*baseline)};
   state.stage = 1;
   state.epochs_done = 3;
   state.epoch_losses = {0.5, 0.25, 0.125};
@@ -415,7 +425,9 @@ TEST(TrainingStateTest, RoundTripsAndLoadsMatchingWeights) {
   ASSERT_TRUE(WriteTrainingState(path, state).ok());
   absl::StatusOr<TrainingState> read = ReadTrainingState(path);
   ASSERT_TRUE(read.ok()) << read.status();
-  EXPECT_EQ(read->model_type, state.model_type);
+  EXPECT_EQ(read->model.type_name, state.model.type_name);
+  EXPECT_EQ(read->model.composition, "simple_baseline");
+  EXPECT_EQ(read->model.options_json, state.model.options_json);
   EXPECT_EQ(read->epochs_done, 3);
   EXPECT_EQ(read->epoch_losses, state.epoch_losses);
   EXPECT_EQ(read->options_json, state.options_json);
@@ -429,10 +441,10 @@ TEST(TrainingStateTest, RoundTripsAndLoadsMatchingWeights) {
   // and gate keep their values.
   const at::Tensor lstm_before =
       mapn->propagator()->named_parameters()[0].value().clone();
-  absl::StatusOr<WeightsReport> report =
-      LoadMatchingWeights(path, *mapn, {"extractor.", "head."});
+  absl::StatusOr<model::WeightsReport> report =
+      model::LoadMatchingWeights(path, *mapn, {"extractor.", "head."});
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(report->loaded, static_cast<int64_t>(state.model_tensors.size()));
+  EXPECT_EQ(report->loaded, static_cast<int64_t>(state.model.tensors.size()));
   EXPECT_TRUE(report->unused.empty());
   EXPECT_FALSE(report->kept.empty());
   for (const std::string& name : report->kept) {
@@ -445,33 +457,40 @@ TEST(TrainingStateTest, RoundTripsAndLoadsMatchingWeights) {
   EXPECT_TRUE(at::equal(mapn->propagator()->named_parameters()[0].value(),
                         lstm_before));
 
-  // A model checkpoint works the same way, and the whole model loads back.
+  // A model checkpoint works the same way, and the whole model loads back,
+  // from it or from the training state, typed or not.
   const std::string model_path = TestPath("mapn.ckpt");
   ASSERT_TRUE(model::SaveModel(model_path, mapn).ok());
-  absl::StatusOr<model::Mapn> loaded =
-      LoadModelFromAnyCheckpoint<model::Mapn>(model_path);
+  absl::StatusOr<model::Mapn> loaded = model::LoadModel<model::Mapn>(model_path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_TRUE(at::equal((*loaded)->policy()->parameters()[0],
                         mapn->policy()->parameters()[0]));
-  EXPECT_EQ(LoadModelFromAnyCheckpoint<model::Mapn>(path).status().code(),
+  EXPECT_EQ(model::LoadModel<model::Mapn>(path).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  absl::StatusOr<CheckpointSummary> summary = ReadCheckpointSummary(path);
+  absl::StatusOr<AnyPipeline> from_state =
+      model::LoadPipeline(path, model::DefaultCompositions());
+  ASSERT_TRUE(from_state.ok()) << from_state.status();
+  EXPECT_EQ(from_state->composition(), "simple_baseline");
+  absl::StatusOr<model::ModelFile> summary = model::ReadModelFile(path);
   ASSERT_TRUE(summary.ok());
   EXPECT_TRUE(summary->training_state);
+  EXPECT_EQ(summary->stage, 1);
   EXPECT_EQ(summary->type_name, baseline->name());
 
   // Required parts that are missing, and shape mismatches, are errors.
-  EXPECT_EQ(LoadMatchingWeights(path, *mapn, {"policy."}).status().code(),
-            absl::StatusCode::kNotFound);
-  model::ModelConfig wide = TinyConfig();
-  wide.head_channels = 32;
+  EXPECT_EQ(
+      model::LoadMatchingWeights(path, *mapn, {"policy."}).status().code(),
+      absl::StatusCode::kNotFound);
+  model::Mapn::Options wide = TinyOptions<model::Mapn>();
+  wide.head.width = 32;
   model::Mapn other(wide);
-  const absl::Status mismatch = LoadMatchingWeights(path, *other).status();
+  const absl::Status mismatch =
+      model::LoadMatchingWeights(path, *other).status();
   EXPECT_NE(mismatch.message().find("shape"), absl::string_view::npos)
       << mismatch;
   ASSERT_TRUE(
       WriteFileAtomically(TestPath("junk.ckpt"), "not a checkpoint").ok());
-  EXPECT_FALSE(ReadCheckpointSummary(TestPath("junk.ckpt")).ok());
+  EXPECT_FALSE(model::ReadModelFile(TestPath("junk.ckpt")).ok());
 }
 
 }  // namespace

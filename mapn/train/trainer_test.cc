@@ -16,7 +16,7 @@
 #include "mapn/model/checkpoint.h"
 #include "mapn/model/compositions.h"
 #include "mapn/train/pose_windows.h"
-#include "mapn/train/test_data.h"
+#include "mapn/testing/test_data.h"
 #include "mapn/train/training_state.h"
 #include "mapn/video/test_clips.h"
 
@@ -24,7 +24,20 @@ namespace mapn::train {
 namespace {
 
 using mapn::testing::TestPath;
-using testing::TinyConfig;
+using mapn::testing::TinyOptions;
+
+// The trainer takes any composition through model::AnyPipeline; these
+// tests hold typed models and hand them over.
+template <typename Model>
+model::AnyPipeline Any(Model& model) {
+  return model::AnyPipeline(model, "test");
+}
+
+template <typename Model>
+absl::StatusOr<TrainReport> Train(Model& model, PoseWindows& data,
+                                  const TrainOptions& options) {
+  return TrainStage(Any(model), data, options);
+}
 
 std::map<std::string, at::Tensor> Snapshot(const torch::nn::Module& m) {
   std::map<std::string, at::Tensor> out;
@@ -53,7 +66,7 @@ class TrainerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     absl::StatusOr<PoseDataset> synth =
-        testing::MakeTinySynthPose(TestPath("trainer_synth"), 3);
+        mapn::testing::MakeTinySynthPose(TestPath("trainer_synth"), 3);
     ASSERT_TRUE(synth.ok()) << synth.status();
     absl::StatusOr<PoseWindows> windows =
         PoseWindows::Create(*std::move(synth), {.input_size = 64});
@@ -102,7 +115,7 @@ double Mean(const std::vector<double>& v, size_t begin, size_t end) {
 
 TEST_F(TrainerTest, Stage1TrainsExtractorAndHeadAndLowersTheLoss) {
   at::manual_seed(1);
-  model::Mapn model(TinyConfig());
+  model::Mapn model(TinyOptions<model::Mapn>());
   const auto before = Snapshot(*model);
   TrainOptions options = Quick(Stage::kSingleFrame, 3, 4);
   options.augment = NoAugmentation();
@@ -127,7 +140,7 @@ TEST_F(TrainerTest, Stage1TrainsExtractorAndHeadAndLowersTheLoss) {
 
 TEST_F(TrainerTest, Stage2TrainsPropagatorAndHeadWithTheExtractorFrozen) {
   at::manual_seed(2);
-  model::Mapn model(TinyConfig());
+  model::Mapn model(TinyOptions<model::Mapn>());
   const auto before = Snapshot(*model);
   TrainOptions options = Quick(Stage::kPropagation, 3, 4);
   options.augment = NoAugmentation();
@@ -151,7 +164,7 @@ TEST_F(TrainerTest, Stage2TrainsPropagatorAndHeadWithTheExtractorFrozen) {
 
 TEST_F(TrainerTest, Stage3ChangesOnlyTheGate) {
   at::manual_seed(3);
-  model::Mapn model(TinyConfig());
+  model::Mapn model(TinyOptions<model::Mapn>());
   const auto before = Snapshot(*model);
   TrainOptions options = Quick(Stage::kGate, 3, 4);
   options.gate_lambda = 1.0;  // the sparsity term dominates: the gate closes
@@ -169,7 +182,7 @@ TEST_F(TrainerTest, Stage3ChangesOnlyTheGate) {
 
 TEST_F(TrainerTest, Stage4TrainsEverything) {
   at::manual_seed(4);
-  model::Mapn model(TinyConfig());
+  model::Mapn model(TinyOptions<model::Mapn>());
   const auto before = Snapshot(*model);
   TrainOptions options = Quick(Stage::kJoint, 3, 4);
   options.augment = NoAugmentation();
@@ -198,19 +211,19 @@ void ExpectResumeIsExact(PoseWindows& data, Stage stage,
   options.seed = 11;
 
   at::manual_seed(5);
-  model::Mapn straight(TinyConfig());
+  model::Mapn straight(TinyOptions<model::Mapn>());
   options.checkpoint_path = TestPath(name + "_straight.state");
   const absl::StatusOr<TrainReport> a = Train(straight, data, options);
   ASSERT_TRUE(a.ok()) << a.status();
 
   at::manual_seed(5);
-  model::Mapn first(TinyConfig());
+  model::Mapn first(TinyOptions<model::Mapn>());
   options.checkpoint_path = TestPath(name + "_split.state");
   options.epochs = 1;
   ASSERT_TRUE(Train(first, data, options).ok());
 
   at::manual_seed(99);  // other initial weights: all must come from the file
-  model::Mapn resumed(TinyConfig());
+  model::Mapn resumed(TinyOptions<model::Mapn>());
   options.epochs = 2;
   options.resume = true;
   const absl::StatusOr<TrainReport> b = Train(resumed, data, options);
@@ -243,31 +256,31 @@ TEST_F(TrainerTest, ResumeReachesTheSameWeights) {
 }
 
 TEST_F(TrainerTest, AllStagesResumeAcrossStages) {
-  model::Mapn probe(TinyConfig());
-  const std::vector<Stage> stages = StagesFor(MakeModelHandle(probe));
+  model::Mapn probe(TinyOptions<model::Mapn>());
+  const std::vector<Stage> stages = StagesFor(Any(probe));
   ASSERT_EQ(stages.size(), 4u);
   std::vector<TrainOptions> all;
   for (Stage s : stages) all.push_back(Quick(s, 1, 1));
 
   at::manual_seed(6);
-  model::Mapn straight(TinyConfig());
+  model::Mapn straight(TinyOptions<model::Mapn>());
   for (TrainOptions& o : all)
     o.checkpoint_path = TestPath("all_straight.state");
   absl::StatusOr<std::vector<TrainReport>> a =
-      TrainAllStages(straight, *windows_, all);
+      TrainStages(Any(straight), *windows_, all);
   ASSERT_TRUE(a.ok()) << a.status();
   ASSERT_EQ(a->size(), 4u);
 
   // Interrupted after stage 2, resumed with the full list.
   at::manual_seed(6);
-  model::Mapn split(TinyConfig());
+  model::Mapn split(TinyOptions<model::Mapn>());
   for (TrainOptions& o : all) o.checkpoint_path = TestPath("all_split.state");
   const std::vector<TrainOptions> first_two(all.begin(), all.begin() + 2);
-  ASSERT_TRUE(TrainAllStages(split, *windows_, first_two).ok());
-  model::Mapn resumed(TinyConfig());
+  ASSERT_TRUE(TrainStages(Any(split), *windows_, first_two).ok());
+  model::Mapn resumed(TinyOptions<model::Mapn>());
   for (TrainOptions& o : all) o.resume = true;
   absl::StatusOr<std::vector<TrainReport>> b =
-      TrainAllStages(resumed, *windows_, all);
+      TrainStages(Any(resumed), *windows_, all);
   ASSERT_TRUE(b.ok()) << b.status();
   ASSERT_EQ(b->size(), 3u);  // stage 2 (already finished), 3, 4
   EXPECT_EQ((*b)[0].steps, 0);
@@ -275,15 +288,15 @@ TEST_F(TrainerTest, AllStagesResumeAcrossStages) {
 }
 
 TEST_F(TrainerTest, StagesFollowTheComposition) {
-  model::PerFrameSimpleBaseline baseline(TinyConfig());
-  model::IFrameOnlyWarp iframe(TinyConfig());
-  model::ResidualEnergyWarp energy(TinyConfig());
-  EXPECT_EQ(StagesFor(MakeModelHandle(baseline)),
+  model::PerFrameSimpleBaseline baseline(TinyOptions<model::PerFrameSimpleBaseline>());
+  model::IFrameOnlyWarp iframe(TinyOptions<model::IFrameOnlyWarp>());
+  model::ResidualEnergyWarp energy(TinyOptions<model::ResidualEnergyWarp>());
+  EXPECT_EQ(StagesFor(Any(baseline)),
             std::vector<Stage>{Stage::kSingleFrame});
   const std::vector<Stage> no_gate = {Stage::kSingleFrame, Stage::kPropagation,
                                       Stage::kJoint};
-  EXPECT_EQ(StagesFor(MakeModelHandle(iframe)), no_gate);
-  EXPECT_EQ(StagesFor(MakeModelHandle(energy)), no_gate);
+  EXPECT_EQ(StagesFor(Any(iframe)), no_gate);
+  EXPECT_EQ(StagesFor(Any(energy)), no_gate);
 
   // A training-free policy makes its own decisions in stage 2: the keyframe
   // only, for IFrameOnlyWarp.
@@ -294,7 +307,7 @@ TEST_F(TrainerTest, StagesFollowTheComposition) {
 }
 
 TEST_F(TrainerTest, ProgressGoesToStderr) {
-  model::PerFrameSimpleBaseline model(TinyConfig());
+  model::PerFrameSimpleBaseline model(TinyOptions<model::PerFrameSimpleBaseline>());
   TrainOptions options = Quick(Stage::kSingleFrame, 1, 2);
   options.quiet = false;
   ::testing::internal::CaptureStderr();
@@ -308,7 +321,7 @@ TEST_F(TrainerTest, ProgressGoesToStderr) {
 }
 
 TEST_F(TrainerTest, BadOptionsAndMismatchesAreErrors) {
-  model::Mapn model(TinyConfig());
+  model::Mapn model(TinyOptions<model::Mapn>());
   auto message = [&](const TrainOptions& o) {
     return std::string(Train(model, *windows_, o).status().message());
   };
@@ -329,18 +342,18 @@ TEST_F(TrainerTest, BadOptionsAndMismatchesAreErrors) {
   EXPECT_NE(message(o).find("checkpoint_path"), std::string::npos);
   EXPECT_FALSE(StageFromNumber(5).ok());
 
-  model::IFrameOnlyWarp iframe(TinyConfig());
+  model::IFrameOnlyWarp iframe(TinyOptions<model::IFrameOnlyWarp>());
   const absl::Status gate =
       Train(iframe, *windows_, Quick(Stage::kGate, 1, 1)).status();
   EXPECT_EQ(gate.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(gate.message().find("training-free"), absl::string_view::npos);
-  model::PerFrameSimpleBaseline baseline(TinyConfig());
+  model::PerFrameSimpleBaseline baseline(TinyOptions<model::PerFrameSimpleBaseline>());
   EXPECT_EQ(Train(baseline, *windows_, Quick(Stage::kPropagation, 1, 1))
                 .status()
                 .code(),
             absl::StatusCode::kFailedPrecondition);
 
-  model::ModelConfig big = TinyConfig();
+  model::Mapn::Options big = TinyOptions<model::Mapn>();
   big.input_size = 96;
   model::Mapn wrong_size(big);
   EXPECT_NE(
@@ -349,8 +362,8 @@ TEST_F(TrainerTest, BadOptionsAndMismatchesAreErrors) {
                       .message())
           .find("input_size"),
       std::string::npos);
-  model::ModelConfig jhmdb = TinyConfig();
-  jhmdb.joints = 15;
+  model::Mapn::Options jhmdb = TinyOptions<model::Mapn>();
+  jhmdb.head.out_channels = 15;
   model::Mapn wrong_joints(jhmdb);
   EXPECT_NE(std::string(
                 Train(wrong_joints, *windows_, Quick(Stage::kSingleFrame, 1, 1))
