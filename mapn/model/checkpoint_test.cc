@@ -1,86 +1,36 @@
-// Checkpoints of compositions and the import of torchvision ResNet files.
-// The torchvision files are written here, byte for byte as Python's
-// torch.save writes a state_dict (zip archive with 64-byte aligned stored
-// entries, protocol-2 pickle of a collections.OrderedDict with _metadata),
-// since the test may not depend on Python.
+// Checkpoints of compositions (checkpoint.h, composition.h) and the import
+// of torchvision ResNet files. Version 2 records the composition and every
+// component's options; version-1 files (one flat ModelConfig) are written
+// here by hand and load with their config converted, as do the two bundled
+// models; a composition the program lacks, or whose type differs, and a
+// version-1 component whose options cannot be told are clear errors. The
+// torchvision files are written here, byte for byte as Python's torch.save
+// writes a state_dict (zip archive with 64-byte aligned stored entries,
+// protocol-2 pickle of a collections.OrderedDict with _metadata), since the
+// test may not depend on Python.
 #include "mapn/model/checkpoint.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/Dict.h>
+#include <ATen/core/ivalue.h>
 
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "mapn/core/atomic_file.h"
+#include "mapn/model/checkpoint_pickle.h"
+#include "mapn/model/composition.h"
 #include "mapn/model/compositions.h"
+#include "mapn/model/model_test_fixtures.h"
+#include "mapn/model/state_dict_file.h"
 
 namespace mapn::model {
 namespace {
-
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
-}
-
-ModelConfig TinyConfig() {
-  ModelConfig c;
-  c.backbone_width = 4;
-  c.input_size = 64;
-  c.joints = 3;
-  c.head_channels = 8;
-  c.gate_conv1_channels = 4;
-  c.gate_conv2_channels = 8;
-  c.gate_pe_dims = 4;
-  c.gate_temporal_channels = 8;
-  return c;
-}
-
-// Random values everywhere, batch-norm statistics included, so that a
-// tensor that was not loaded shows.
-void Randomise(torch::nn::Module& module, uint64_t seed) {
-  at::manual_seed(seed);
-  const at::NoGradGuard no_grad;
-  for (auto& [name, t] : ModuleTensors(module)) {
-    if (t.is_floating_point()) {
-      t.copy_(at::rand_like(t) * 0.5 + 0.5);
-    } else {
-      t.fill_(static_cast<int64_t>(seed));
-    }
-  }
-}
-
-std::map<std::string, at::Tensor> TensorMap(const torch::nn::Module& m) {
-  std::map<std::string, at::Tensor> out;
-  for (auto& [name, t] : ModuleTensors(m)) out[name] = t;
-  return out;
-}
-
-bool SameTensors(const torch::nn::Module& a, const torch::nn::Module& b) {
-  const auto ta = TensorMap(a), tb = TensorMap(b);
-  if (ta.size() != tb.size()) return false;
-  for (const auto& [name, t] : ta) {
-    if (!tb.count(name) || !at::equal(t, tb.at(name))) return false;
-  }
-  return true;
-}
-
-GopBatch RandomBatch(uint64_t seed) {
-  at::manual_seed(seed);
-  GopBatch batch;
-  batch.rgb = at::rand({1, 4, 3, 64, 64});
-  batch.motion = at::randn({1, 4, 2, 64, 64}) * 4;
-  batch.residual = at::randn({1, 4, 3, 64, 64}) * 0.05;
-  batch.valid = at::ones({1, 4}, at::kBool);
-  return batch;
-}
-
-std::string Message(const absl::Status& status) {
-  return std::string(status.message());
-}
 
 // ---------------------------------------------------------------------------
 // torch.save, reproduced.
@@ -348,128 +298,545 @@ std::vector<NamedTensor> TorchvisionTensors(const torch::nn::Module& encoder,
 }
 
 // ---------------------------------------------------------------------------
-// Checkpoints.
+// Checkpoints (version 2).
 
-TEST(CheckpointTest, RoundTripOfAComposition) {
-  const ModelConfig config = TinyConfig();
-  Mapn model(config);
-  Randomise(*model, 1);
-  model->eval();
-  const std::string path = TempPath("mapn.ckpt");
-  ASSERT_TRUE(SaveModel(path, model).ok());
+// The checkpoint a tiny Mapn gives, and the model.
+struct Saved {
+  Mapn model{nullptr};
+  std::string path;
+};
 
-  const absl::StatusOr<CheckpointContents> contents = ReadCheckpoint(path);
-  ASSERT_TRUE(contents.ok()) << contents.status();
-  EXPECT_EQ(contents->type_name, model->name());
-  EXPECT_EQ(contents->type_name,
+Saved SaveTinyMapn(const std::string& name, uint64_t seed) {
+  Saved saved{Mapn(TinyOptions<Mapn>()), TempPath(name)};
+  Randomise(*saved.model, seed);
+  saved.model->eval();
+  EXPECT_TRUE(SaveModel(saved.path, saved.model).ok());
+  return saved;
+}
+
+// What a checkpoint stores as options: the model's, wiring resolved.
+std::string WiredTinyMapnJson() {
+  Mapn::Options wired = TinyOptions<Mapn>();
+  wired.propagator.in_channels = kTinyChannels;
+  wired.head.in_channels = kTinyChannels;
+  return PipelineOptionsToJson(ToOptionValues<Mapn>(wired));
+}
+
+TEST(CheckpointTest, RoundTripRecordsCompositionAndOptions) {
+  Saved saved = SaveTinyMapn("mapn.ckpt", 1);
+  Mapn& model = saved.model;
+
+  const absl::StatusOr<ModelFile> file = ReadModelFile(saved.path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->type_name, model->name());
+  EXPECT_EQ(file->type_name,
             "Pipeline<SimpleBaselineEncoder, MotionWarpConvLstm, "
             "ResidualGate, DeconvHead>");
-  EXPECT_TRUE(CompareModelConfigs(contents->config, "a", config, "b").ok());
-  EXPECT_EQ(contents->tensors.size(), ModuleTensors(*model).size());
+  EXPECT_EQ(file->composition, "mapn");
+  EXPECT_EQ(file->options_json, WiredTinyMapnJson());
+  EXPECT_NE(file->options_json.find(R"("propagator":{"in_channels":32,)"),
+            std::string::npos);
+  EXPECT_EQ(file->tensors.size(), ModuleTensors(*model).size());
+  EXPECT_FALSE(file->training_state);
+  // Version 2 of the format, as Python sees it.
+  const absl::StatusOr<c10::IValue> top = LoadPickleFile(saved.path);
+  ASSERT_TRUE(top.ok()) << top.status();
+  EXPECT_TRUE(HasFormat(*top, "mapn-checkpoint"));
+  EXPECT_EQ(DictGet(top->toGenericDict(), "version").toInt(), 2);
 
-  absl::StatusOr<Mapn> loaded = LoadModel<Mapn>(path);
+  const GopBatch batch = RandomBatch(1, 4, kTinyInputSize, 2);
+  const absl::StatusOr<RunResult> a = model->Run(batch);
+  ASSERT_TRUE(a.ok()) << a.status();
+
+  // Typed.
+  absl::StatusOr<Mapn> loaded = LoadModel<Mapn>(saved.path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_TRUE(SameTensors(*model, **loaded));
   (*loaded)->eval();
-  const GopBatch batch = RandomBatch(2);
-  const auto a = model->Run(batch);
-  const auto b = (*loaded)->Run(batch);
-  ASSERT_TRUE(a.ok() && b.ok());
+  const absl::StatusOr<RunResult> b = (*loaded)->Run(batch);
+  ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_TRUE(at::equal(a->heatmaps, b->heatmaps));
   EXPECT_TRUE(at::equal(a->decisions, b->decisions));
+
+  // Through a table, as `mapn estimate` loads.
+  const absl::StatusOr<AnyPipeline> any =
+      LoadPipeline(saved.path, DefaultCompositions());
+  ASSERT_TRUE(any.ok()) << any.status();
+  EXPECT_EQ(any->composition(), "mapn");
+  EXPECT_EQ(any->options_json(), file->options_json);
+  EXPECT_TRUE(SameTensors(*model, any->module()));
+  any->module().eval();
+  const absl::StatusOr<RunResult> c = any->Run(batch);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(at::equal(a->heatmaps, c->heatmaps));
+}
+
+// A composition saved under its options loads with them: nothing in the
+// file depends on the defaults of the program that reads it.
+TEST(CheckpointTest, NonDefaultOptionsAreRebuiltFromTheFile) {
+  FixedIntervalWarp::Options options = TinyOptions<FixedIntervalWarp>();
+  options.policy.interval = 2;
+  options.propagator.kernel = 1;
+  options.head.out_channels = 5;
+  FixedIntervalWarp model(options);
+  const std::string path = TempPath("fixed.ckpt");
+  ASSERT_TRUE(SaveModel(path, model).ok());
+  absl::StatusOr<FixedIntervalWarp> loaded = LoadModel<FixedIntervalWarp>(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ((*loaded)->policy()->interval(), 2);
+  EXPECT_EQ((*loaded)->propagator()->options().kernel, 1);
+  EXPECT_EQ((*loaded)->joints(), 5);
+  EXPECT_TRUE(SameTensors(*model, **loaded));
 }
 
 TEST(CheckpointTest, OtherShapeOrCompositionIsRefusedByName) {
-  const ModelConfig config = TinyConfig();
-  Mapn model(config);
-  Randomise(*model, 3);
-  const std::string path = TempPath("refuse.ckpt");
-  ASSERT_TRUE(SaveModel(path, model).ok());
+  const Saved saved = SaveTinyMapn("refuse.ckpt", 3);
+  const absl::StatusOr<ModelFile> file = ReadModelFile(saved.path);
+  ASSERT_TRUE(file.ok()) << file.status();
 
-  ModelConfig other = config;
-  other.joints = 5;
-  Mapn five(other);
+  // Into a model of five joints: the head's tensors do not fit, the
+  // message names them with both shapes, and the model is left untouched.
+  Mapn::Options five_joints = TinyOptions<Mapn>();
+  five_joints.head.out_channels = 5;
+  Mapn five(five_joints);
   Randomise(*five, 4);
-  Mapn before(other);
+  Mapn before(five_joints);
   Randomise(*before, 4);
-  const absl::Status joints = LoadCheckpoint(path, *five, other);
-  ASSERT_FALSE(joints.ok());
-  EXPECT_NE(Message(joints).find("joints: checkpoint 3 vs model 5"),
+  const absl::StatusOr<AssignReport> assigned =
+      AssignTensors(*five, file->tensors, "checkpoint 'refuse.ckpt'");
+  ASSERT_FALSE(assigned.ok());
+  EXPECT_EQ(Message(assigned.status()),
+            "checkpoint 'refuse.ckpt': tensor 'head.final_layer.weight' has "
+            "shape [3, 8, 1, 1] but the model's is [5, 8, 1, 1]");
+  EXPECT_TRUE(SameTensors(*five, *before));
+  const absl::StatusOr<WeightsReport> matching =
+      LoadMatchingWeights(saved.path, *five);
+  ASSERT_FALSE(matching.ok());
+  EXPECT_NE(Message(matching.status())
+                .find("has shape [3, 8, 1, 1] but the model's is "
+                      "[5, 8, 1, 1] (was it trained with other options?)"),
             std::string::npos)
-      << joints;
-  EXPECT_TRUE(SameTensors(*five, *before));  // untouched
+      << matching.status();
+  EXPECT_TRUE(SameTensors(*five, *before));
 
-  IFrameOnlyWarp ablation(config);
-  const absl::Status type = LoadCheckpoint(path, *ablation, config);
-  ASSERT_FALSE(type.ok());
-  EXPECT_NE(Message(type).find("NeverExtract"), std::string::npos) << type;
-  EXPECT_NE(Message(type).find("ResidualGate"), std::string::npos) << type;
-  EXPECT_FALSE(LoadModel<IFrameOnlyWarp>(path).ok());
+  // Another composition.
+  const absl::StatusOr<IFrameOnlyWarp> ablation =
+      LoadModel<IFrameOnlyWarp>(saved.path);
+  ASSERT_FALSE(ablation.ok());
+  EXPECT_EQ(ablation.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(Message(ablation.status()).find("NeverExtract"), std::string::npos)
+      << ablation.status();
+  EXPECT_NE(Message(ablation.status()).find("ResidualGate"), std::string::npos)
+      << ablation.status();
 }
 
 TEST(CheckpointTest, MissingExtraAndMisShapedTensorsAreNamed) {
-  const ModelConfig config = TinyConfig();
-  Mapn model(config);
-  CheckpointContents contents{model->name(), config, ModuleTensors(*model)};
+  Mapn model(TinyOptions<Mapn>());
+  const ModelFile contents{.type_name = model->name(),
+                           .composition = "mapn",
+                           .options_json = WiredTinyMapnJson(),
+                           .tensors = ModuleTensors(*model)};
   const std::string path = TempPath("edited.ckpt");
 
-  CheckpointContents missing = contents;
+  ModelFile missing = contents;
   std::erase_if(missing.tensors, [](const NamedTensor& t) {
     return t.first == "head.final_layer.bias";
   });
   ASSERT_EQ(missing.tensors.size(), contents.tensors.size() - 1);
   ASSERT_TRUE(WriteCheckpoint(path, missing).ok());
-  absl::Status status = LoadCheckpoint(path, *model, config);
+  absl::Status status = LoadModel<Mapn>(path).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
   EXPECT_NE(Message(status).find("head.final_layer.bias [3]"),
             std::string::npos)
       << status;
+  EXPECT_EQ(LoadPipeline(path, DefaultCompositions()).status(), status);
 
-  CheckpointContents reshaped = contents;
+  ModelFile reshaped = contents;
   for (auto& [name, t] : reshaped.tensors) {
     if (name == "propagator.gates.weight") t = at::zeros({128, 32, 1, 1});
   }
   ASSERT_TRUE(WriteCheckpoint(path, reshaped).ok());
-  status = LoadCheckpoint(path, *model, config);
+  status = LoadModel<Mapn>(path).status();
   EXPECT_NE(Message(status).find("'propagator.gates.weight' has shape "
                                  "[128, 32, 1, 1] but the model's is "
                                  "[128, 32, 3, 3]"),
             std::string::npos)
       << status;
 
-  CheckpointContents extra = contents;
+  ModelFile extra = contents;
   extra.tensors.emplace_back("head.extra_layer.weight", at::zeros({2}));
   ASSERT_TRUE(WriteCheckpoint(path, extra).ok());
-  status = LoadCheckpoint(path, *model, config);
+  status = LoadModel<Mapn>(path).status();
   EXPECT_NE(Message(status).find("head.extra_layer.weight [2]"),
+            std::string::npos)
+      << status;
+
+  std::vector<NamedTensor> twice = contents.tensors;
+  twice.push_back(twice.front());
+  status = AssignTensors(*model, twice, "the source").status();
+  EXPECT_EQ(Message(status),
+            "the source holds tensor '" + twice.front().first + "' twice");
+}
+
+TEST(CheckpointTest, UnwritableAndCorruptFilesAreErrors) {
+  Mapn model(TinyOptions<Mapn>());
+  EXPECT_FALSE(SaveModel(TempPath("no/such/dir/x.ckpt"), model).ok());
+  const std::string garbage = TempPath("garbage.ckpt");
+  ASSERT_TRUE(WriteFileAtomically(garbage, "not a checkpoint").ok());
+  const absl::Status status = ReadModelFile(garbage).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(Message(status).find("garbage.ckpt"), std::string::npos);
+  EXPECT_EQ(LoadPipeline(garbage, DefaultCompositions()).status(), status);
+  EXPECT_EQ(ReadModelFile(TempPath("absent.ckpt")).status().code(),
+            absl::StatusCode::kNotFound);
+  // A torchvision file is not a checkpoint.
+  SimpleBaselineEncoder encoder(TinyEncoderOptions());
+  const std::string tv =
+      WriteTorchSave("tv_not_ckpt.pth", ModuleTensors(*encoder));
+  EXPECT_FALSE(ReadModelFile(tv).ok());
+  // Nor is a checkpoint of a later version.
+  GenericDict later(c10::StringType::get(), c10::AnyType::get());
+  later.insert("format", std::string("mapn-checkpoint"));
+  later.insert("version", int64_t{3});
+  later.insert("type", Mapn::Impl::TypeName());
+  const std::string v3 = TempPath("v3.ckpt");
+  ASSERT_TRUE(WritePickleFile(v3, c10::IValue(later), "checkpoint").ok());
+  EXPECT_EQ(Message(ReadModelFile(v3).status()),
+            "'" + v3 +
+                "' has checkpoint version 3; this build reads versions 1 and "
+                "2");
+}
+
+// ---------------------------------------------------------------------------
+// Choosing the composition.
+
+std::string WriteModelFile(const std::string& name, const ModelFile& file) {
+  const std::string path = TempPath(name);
+  EXPECT_TRUE(WriteCheckpoint(path, file).ok());
+  return path;
+}
+
+TEST(LoadPipelineTest, AnUnknownCompositionNameIsNamed) {
+  Mapn model(TinyOptions<Mapn>());
+  const std::string path =
+      WriteModelFile("mapn_v9.ckpt", {.type_name = model->name(),
+                                      .composition = "mapn_v9",
+                                      .options_json = WiredTinyMapnJson(),
+                                      .tensors = ModuleTensors(*model)});
+  const absl::StatusOr<AnyPipeline> loaded =
+      LoadPipeline(path, DefaultCompositions());
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Message(loaded.status()),
+            "checkpoint '" + path +
+                "' holds composition 'mapn_v9', which this program does not "
+                "know (it knows " +
+                DefaultCompositions().NameList() + ")");
+}
+
+// A file's "mapn" that is not this program's "mapn" (the composition was
+// redefined since) must not be loaded as if it were.
+TEST(LoadPipelineTest, ACompositionOfAnotherTypeIsRefused) {
+  IFrameOnlyWarp model(TinyOptions<IFrameOnlyWarp>());
+  const std::string path = WriteModelFile(
+      "redefined.ckpt", {.type_name = model->name(),
+                         .composition = "mapn",
+                         .options_json = PipelineOptionsToJson(
+                             ToOptionValues<IFrameOnlyWarp>(model->options())),
+                         .tensors = ModuleTensors(*model)});
+  const absl::StatusOr<AnyPipeline> loaded =
+      LoadPipeline(path, DefaultCompositions());
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Message(loaded.status()),
+            "checkpoint '" + path + "' holds a 'mapn' that is a " +
+                IFrameOnlyWarp::Impl::TypeName() + ", but here 'mapn' is a " +
+                Mapn::Impl::TypeName());
+}
+
+// ---------------------------------------------------------------------------
+// Version 1.
+
+// The flat config of version 1 for the tiny models.
+constexpr char kTinyLegacyConfig[] =
+    R"({"backbone_depth": 18, "backbone_width": 4, "input_size": 64,)"
+    R"( "joints": 3, "head_channels": 8, "lstm_kernel": 3,)"
+    R"( "gate_downsample": 8, "gate_conv1_channels": 4,)"
+    R"( "gate_conv2_channels": 8, "gate_pe_dims": 4,)"
+    R"( "gate_temporal_channels": 8, "gate_temporal_kernel": 3,)"
+    R"( "keyframe_interval": 3, "energy_threshold": 0.02})";
+
+// A version-1 checkpoint's dictionary, as mapn wrote them: no composition,
+// one config for the whole model.
+std::string WriteVersion1(const std::string& name, const std::string& type,
+                          const std::string& config,
+                          const std::vector<NamedTensor>& tensors) {
+  GenericDict top(c10::StringType::get(), c10::AnyType::get());
+  top.insert("format", std::string("mapn-checkpoint"));
+  top.insert("version", int64_t{1});
+  top.insert("type", type);
+  top.insert("config", config);
+  top.insert("tensors", TensorDict(tensors));
+  const std::string path = TempPath(name);
+  EXPECT_TRUE(WritePickleFile(path, c10::IValue(top), "checkpoint").ok());
+  return path;
+}
+
+TEST(Version1Test, LoadsThroughLoadPipelineWithConvertedOptions) {
+  Mapn model(TinyOptions<Mapn>());
+  Randomise(*model, 9);
+  model->eval();
+  const std::string path = WriteVersion1(
+      "v1.ckpt", model->name(), kTinyLegacyConfig, ModuleTensors(*model));
+  const absl::StatusOr<ModelFile> file = ReadModelFile(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->composition, "");  // version 1 did not record it
+  EXPECT_EQ(file->type_name, model->name());
+  EXPECT_EQ(file->options_json, WiredTinyMapnJson());
+
+  const absl::StatusOr<AnyPipeline> loaded =
+      LoadPipeline(path, DefaultCompositions());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->composition(), "mapn");  // found by its type
+  EXPECT_EQ(loaded->options_json(), WiredTinyMapnJson());
+  EXPECT_TRUE(SameTensors(*model, loaded->module()));
+  loaded->module().eval();
+  const GopBatch batch = RandomBatch(1, 4, kTinyInputSize, 10);
+  const absl::StatusOr<RunResult> a = model->Run(batch);
+  const absl::StatusOr<RunResult> b = loaded->Run(batch);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(at::equal(a->heatmaps, b->heatmaps));
+
+  // Saving it again writes version 2 under its name.
+  const std::string again = TempPath("v1_again.ckpt");
+  ASSERT_TRUE(loaded->Save(again).ok());
+  const absl::StatusOr<ModelFile> v2 = ReadModelFile(again);
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  EXPECT_EQ(v2->composition, "mapn");
+  EXPECT_EQ(v2->options_json, file->options_json);
+}
+
+// Each component takes its fields of the flat config; fields not given
+// keep version 1's defaults.
+TEST(Version1Test, EachComponentTakesItsFields) {
+  const auto options_of = [](const std::string& type,
+                             const std::string& config) {
+    const std::string path = WriteVersion1("v1_fields.ckpt", type, config, {});
+    const absl::StatusOr<ModelFile> file = ReadModelFile(path);
+    EXPECT_TRUE(file.ok()) << file.status();
+    return file.ok() ? file->options_json : "";
+  };
+  EXPECT_EQ(options_of(FixedIntervalWarp::Impl::TypeName(),
+                       R"({"backbone_depth": 50, "backbone_width": 4,)"
+                       R"( "joints": 15, "keyframe_interval": 6})"),
+            R"({"input_size":256,"extractor":{"depth":50,"width":4},)"
+            R"("propagator":{"in_channels":128,"kernel":3},)"
+            R"("policy":{"interval":6},)"
+            R"("head":{"in_channels":128,"width":256,"out_channels":15}})");
+  EXPECT_EQ(options_of(ResidualEnergyWarp::Impl::TypeName(),
+                       R"({"energy_threshold": 0.125, "lstm_kernel": 1})"),
+            R"({"input_size":256,"extractor":{"depth":18,"width":64},)"
+            R"("propagator":{"in_channels":512,"kernel":1},)"
+            R"("policy":{"threshold":0.125},)"
+            R"("head":{"in_channels":512,"width":256,"out_channels":13}})");
+  EXPECT_EQ(options_of(PerFrameSimpleBaseline::Impl::TypeName(), "{}"),
+            R"({"input_size":256,"extractor":{"depth":18,"width":64},)"
+            R"("propagator":{},"policy":{},)"
+            R"("head":{"in_channels":512,"width":256,"out_channels":13}})");
+}
+
+TEST(Version1Test, UnknownComponentsAndFieldsAreClearErrors) {
+  const auto error = [](const std::string& type, const std::string& config) {
+    const std::string path = WriteVersion1("v1_bad.ckpt", type, config, {});
+    const absl::Status status = ReadModelFile(path).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    return Message(status);
+  };
+  const std::string path = TempPath("v1_bad.ckpt");
+  EXPECT_EQ(error("Pipeline<SimpleBaselineEncoder, MotionWarpConvLstm, "
+                  "MysteryGate, DeconvHead>",
+                  kTinyLegacyConfig),
+            "checkpoint '" + path +
+                "' was written by an earlier mapn with component MysteryGate, "
+                "whose options it cannot tell");
+  EXPECT_EQ(error(Mapn::Impl::TypeName(), R"({"joints": 13, "colour": 1})"),
+            "checkpoint '" + path +
+                "': unknown or malformed model config field 'colour'");
+  EXPECT_EQ(error(Mapn::Impl::TypeName(), R"({"joints": "13"})"),
+            "checkpoint '" + path +
+                "': unknown or malformed model config field 'joints'");
+  EXPECT_EQ(error(Mapn::Impl::TypeName(), "[1, 2]"),
+            "checkpoint '" + path + "': its model config is not a JSON object");
+  EXPECT_NE(error("Mapn", "{}")
+                .find("'Mapn' is not a Pipeline<...> type "
+                      "name"),
+            std::string::npos);
+  EXPECT_NE(error("Pipeline<SimpleBaselineEncoder, DeconvHead>", "{}")
+                .find("does not name four components"),
+            std::string::npos);
+  // Converted, but no composition of this program has that type.
+  const std::string orphan = WriteVersion1(
+      "v1_orphan.ckpt",
+      "Pipeline<SimpleBaselineEncoder, NoWarpConvLstm, ResidualGate, "
+      "DeconvHead>",
+      kTinyLegacyConfig, {});
+  ASSERT_TRUE(ReadModelFile(orphan).ok());
+  const absl::Status status =
+      LoadPipeline(orphan, DefaultCompositions()).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(Message(status).find("no known composition is a "
+                                 "Pipeline<SimpleBaselineEncoder, "
+                                 "NoWarpConvLstm, ResidualGate, DeconvHead>"),
             std::string::npos)
       << status;
 }
 
-TEST(CheckpointTest, UnwritableAndCorruptFilesAreErrors) {
-  const ModelConfig config = TinyConfig();
-  Mapn model(config);
-  EXPECT_FALSE(SaveModel(TempPath("no/such/dir/x.ckpt"), model).ok());
-  const std::string garbage = TempPath("garbage.ckpt");
-  ASSERT_TRUE(WriteFileAtomically(garbage, "not a checkpoint").ok());
-  const absl::Status status = LoadCheckpoint(garbage, *model, config);
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(Message(status).find("garbage.ckpt"), std::string::npos);
-  EXPECT_EQ(ReadCheckpoint(TempPath("absent.ckpt")).status().code(),
-            absl::StatusCode::kNotFound);
-  // A torchvision file is not a checkpoint.
-  SimpleBaselineEncoder encoder(config);
-  const std::string tv =
-      WriteTorchSave("tv_not_ckpt.pth", ModuleTensors(*encoder));
-  EXPECT_FALSE(ReadCheckpoint(tv).ok());
+// Training states hold a model too (mapn/train/training_state.h): version
+// 1 flat, version 2 nesting a checkpoint's dictionary.
+TEST(Version1Test, TrainingStatesOfBothVersions) {
+  Mapn model(TinyOptions<Mapn>());
+  Randomise(*model, 11);
+
+  GenericDict v1(c10::StringType::get(), c10::AnyType::get());
+  v1.insert("format", std::string("mapn-training-state"));
+  v1.insert("version", int64_t{1});
+  v1.insert("model_type", model->name());
+  v1.insert("model_config", std::string(kTinyLegacyConfig));
+  v1.insert("model", TensorDict(ModuleTensors(*model)));
+  v1.insert("stage", int64_t{2});
+  v1.insert("epochs_done", int64_t{5});
+  const std::string v1_path = TempPath("state_v1.pt");
+  ASSERT_TRUE(WritePickleFile(v1_path, c10::IValue(v1), "state").ok());
+
+  GenericDict v2(c10::StringType::get(), c10::AnyType::get());
+  v2.insert("format", std::string("mapn-training-state"));
+  v2.insert("version", int64_t{2});
+  v2.insert("model", CheckpointDict({.type_name = model->name(),
+                                     .composition = "mapn",
+                                     .options_json = WiredTinyMapnJson(),
+                                     .tensors = ModuleTensors(*model)}));
+  v2.insert("stage", int64_t{3});
+  v2.insert("epochs_done", int64_t{7});
+  const std::string v2_path = TempPath("state_v2.pt");
+  ASSERT_TRUE(WritePickleFile(v2_path, c10::IValue(v2), "state").ok());
+
+  for (const auto& [path, stage, epochs] :
+       {std::tuple{v1_path, 2, int64_t{5}},
+        std::tuple{v2_path, 3, int64_t{7}}}) {
+    const absl::StatusOr<ModelFile> file = ReadModelFile(path);
+    ASSERT_TRUE(file.ok()) << file.status();
+    EXPECT_TRUE(file->training_state);
+    EXPECT_EQ(file->stage, stage);
+    EXPECT_EQ(file->epochs_done, epochs);
+    EXPECT_EQ(file->options_json, WiredTinyMapnJson());
+    const absl::StatusOr<AnyPipeline> loaded =
+        LoadPipeline(path, DefaultCompositions());
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ(loaded->composition(), "mapn");
+    EXPECT_TRUE(SameTensors(*model, loaded->module()));
+  }
+
+  v2.insert_or_assign("version", int64_t{9});
+  ASSERT_TRUE(WritePickleFile(v2_path, c10::IValue(v2), "state").ok());
+  EXPECT_NE(Message(ReadModelFile(v2_path).status())
+                .find("has training-state version 9"),
+            std::string::npos);
+}
+
+// The models `mapn estimate` uses by default were written in version 1.
+std::string BundledModel(const std::string& name) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const std::string runfiles = srcdir != nullptr ? srcdir : ".";
+  return runfiles + "/mapn/mapn/estimate/models/" + name;
+}
+
+TEST(Version1Test, TheBundledModelsLoad) {
+  struct Bundled {
+    const char* file;
+    const char* composition;
+    bool causal;
+  };
+  for (const Bundled& bundled :
+       {Bundled{"synthpose_mapn.ckpt", "mapn", false},
+        Bundled{"synthpose_causal_mapn.ckpt", "causal_mapn", true}}) {
+    SCOPED_TRACE(bundled.file);
+    const std::string path = BundledModel(bundled.file);
+    const absl::StatusOr<ModelFile> file = ReadModelFile(path);
+    ASSERT_TRUE(file.ok()) << file.status();
+    EXPECT_EQ(file->composition, "");  // version 1
+    const absl::StatusOr<AnyPipeline> model =
+        LoadPipeline(path, DefaultCompositions());
+    ASSERT_TRUE(model.ok()) << model.status();
+    EXPECT_EQ(model->composition(), bundled.composition);
+    EXPECT_TRUE(model->learned_policy());
+    EXPECT_EQ(model->causal(), bundled.causal);
+    EXPECT_EQ(model->joints(), 13);  // Penn Action's
+    // It runs on frames of its size.
+    model->module().eval();
+    const absl::StatusOr<RunResult> run =
+        model->Run(RandomBatch(1, 2, model->input_size(), 12));
+    ASSERT_TRUE(run.ok()) << run.status();
+    EXPECT_EQ(run->heatmaps.size(3), model->heatmap_size());
+    EXPECT_TRUE(at::isfinite(run->heatmaps).all().item<bool>());
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Partial loading (the stage-1 baseline into a MAPN).
+
+TEST(LoadMatchingWeightsTest, ExtractorAndHeadOfAStageOneBaseline) {
+  PerFrameSimpleBaseline baseline(TinyOptions<PerFrameSimpleBaseline>());
+  Randomise(*baseline, 13);
+  const std::string path = TempPath("stage1.ckpt");
+  ASSERT_TRUE(SaveModel(path, baseline).ok());
+
+  Mapn model(TinyOptions<Mapn>());
+  const auto policy_before = TensorMap(*model->policy());
+  const absl::StatusOr<WeightsReport> report =
+      LoadMatchingWeights(path, *model);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->loaded,
+            static_cast<int64_t>(ModuleTensors(*baseline).size()));
+  EXPECT_TRUE(report->unused.empty());
+  EXPECT_EQ(report->kept.size(),
+            TensorMap(*model->propagator()).size() + policy_before.size());
+  EXPECT_TRUE(SameTensors(*model->extractor(), *baseline->extractor()));
+  EXPECT_TRUE(SameTensors(*model->head(), *baseline->head()));
+  for (const auto& [name, t] : TensorMap(*model->policy())) {
+    EXPECT_TRUE(at::equal(t, policy_before.at(name))) << name;
+  }
+
+  // A required part the file lacks, or a file that shares nothing.
+  Mapn untouched(TinyOptions<Mapn>());
+  Mapn copy(TinyOptions<Mapn>());
+  CopyWeights(*untouched, *copy);
+  const absl::StatusOr<WeightsReport> required =
+      LoadMatchingWeights(path, *copy, {"policy."});
+  ASSERT_FALSE(required.ok());
+  EXPECT_NE(Message(required.status()).find("policy.conv1.weight"),
+            std::string::npos)
+      << required.status();
+  SimpleBaselineEncoder encoder(TinyEncoderOptions());
+  const std::string encoder_path = TempPath("encoder_only.ckpt");
+  ASSERT_TRUE(
+      WriteCheckpoint(encoder_path, {.type_name = "SimpleBaselineEncoder",
+                                     .composition = "",
+                                     .options_json = "{}",
+                                     .tensors = ModuleTensors(*encoder)})
+          .ok());
+  const absl::StatusOr<WeightsReport> nothing =
+      LoadMatchingWeights(encoder_path, *copy);
+  ASSERT_FALSE(nothing.ok());
+  EXPECT_NE(Message(nothing.status()).find("shares no tensor with the model"),
+            std::string::npos)
+      << nothing.status();
+  EXPECT_TRUE(SameTensors(*copy, *untouched));
 }
 
 // ---------------------------------------------------------------------------
 // torchvision import.
 
 TEST(TorchvisionImportTest, StateDictLoadsOneToOne) {
-  ModelConfig config = TinyConfig();
-  SimpleBaselineEncoder source(config);
+  const SimpleBaselineEncoderOptions options = TinyEncoderOptions();
+  SimpleBaselineEncoder source(options);
   Randomise(*source, 5);
   const std::string path = WriteTorchSave(
       "resnet18.pth", TorchvisionTensors(*source, source->channels()));
@@ -480,7 +847,7 @@ TEST(TorchvisionImportTest, StateDictLoadsOneToOne) {
   EXPECT_EQ(read->front().first, "conv1.weight");
   EXPECT_EQ(read->back().first, "fc.bias");
 
-  SimpleBaselineEncoder target(config);
+  SimpleBaselineEncoder target(options);
   const absl::StatusOr<ImportReport> report =
       ImportTorchvisionResNet(path, *target);
   ASSERT_TRUE(report.ok()) << report.status();
@@ -495,16 +862,16 @@ TEST(TorchvisionImportTest, StateDictLoadsOneToOne) {
 }
 
 TEST(TorchvisionImportTest, IntoAPipelinesExtractorAndFromTrainingFiles) {
-  ModelConfig config = TinyConfig();
-  config.backbone_depth = 50;
-  SimpleBaselineEncoder source(config);
+  Mapn::Options options = TinyOptions<Mapn>();
+  options.extractor.depth = 50;
+  SimpleBaselineEncoder source(options.extractor);
   Randomise(*source, 6);
   // Saved as {"state_dict": ...}, as training scripts do.
   TorchSaveOptions nested;
   nested.nest_under_state_dict = true;
   const std::string path = WriteTorchSave(
       "resnet50.pth", TorchvisionTensors(*source, source->channels()), nested);
-  Mapn model(config);
+  Mapn model(options);
   const absl::StatusOr<ImportReport> report =
       ImportTorchvisionResNet(path, *model->extractor());
   ASSERT_TRUE(report.ok()) << report.status();
@@ -513,14 +880,13 @@ TEST(TorchvisionImportTest, IntoAPipelinesExtractorAndFromTrainingFiles) {
 }
 
 TEST(TorchvisionImportTest, OldFilesWithoutBatchCountersLoad) {
-  const ModelConfig config = TinyConfig();
-  SimpleBaselineEncoder source(config);
+  SimpleBaselineEncoder source(TinyEncoderOptions());
   std::vector<NamedTensor> tensors = ModuleTensors(*source);
   std::erase_if(tensors, [](const NamedTensor& t) {
     return t.first.ends_with("num_batches_tracked");
   });
   const std::string path = WriteTorchSave("old.pth", tensors);
-  SimpleBaselineEncoder target(config);
+  SimpleBaselineEncoder target(TinyEncoderOptions());
   const absl::StatusOr<ImportReport> report =
       ImportTorchvisionResNet(path, *target);
   ASSERT_TRUE(report.ok()) << report.status();
@@ -530,12 +896,12 @@ TEST(TorchvisionImportTest, OldFilesWithoutBatchCountersLoad) {
 }
 
 TEST(TorchvisionImportTest, WrongFilesAreNamedNotLoaded) {
-  const ModelConfig config = TinyConfig();
-  SimpleBaselineEncoder source(config);
+  const SimpleBaselineEncoderOptions options = TinyEncoderOptions();
+  SimpleBaselineEncoder source(options);
   Randomise(*source, 7);
-  SimpleBaselineEncoder target(config);
+  SimpleBaselineEncoder target(options);
   Randomise(*target, 8);
-  SimpleBaselineEncoder untouched(config);
+  SimpleBaselineEncoder untouched(options);
   Randomise(*untouched, 8);
 
   std::vector<NamedTensor> tensors = ModuleTensors(*source);
@@ -566,8 +932,8 @@ TEST(TorchvisionImportTest, WrongFilesAreNamedNotLoaded) {
 
   // A ResNet-34 file holds every ResNet-18 name with the same shapes, plus
   // more blocks: refused, not silently truncated.
-  ModelConfig deeper = config;
-  deeper.backbone_depth = 34;
+  SimpleBaselineEncoderOptions deeper = options;
+  deeper.depth = 34;
   SimpleBaselineEncoder r34(deeper);
   report = ImportTorchvisionResNet(
       WriteTorchSave("r34.pth", ModuleTensors(*r34)), *target);
@@ -602,8 +968,7 @@ TEST(TorchvisionImportTest, WrongFilesAreNamedNotLoaded) {
 }
 
 TEST(TorchvisionImportTest, TruncatedFilesNeverCrash) {
-  const ModelConfig config = TinyConfig();
-  SimpleBaselineEncoder source(config);
+  SimpleBaselineEncoder source(TinyEncoderOptions());
   const std::string bytes = TorchSave(ModuleTensors(*source));
   // Every prefix is rejected with a status (no crash, no partial load).
   for (size_t size = 0; size < bytes.size(); size += 997) {

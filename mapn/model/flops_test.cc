@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "gtest/gtest.h"
-#include "mapn/model/model_config.h"
 
 namespace mapn::model {
 namespace {
@@ -83,71 +82,6 @@ TEST(FlopsTest, WidthScalesQuadratically) {
   const double stem_half = ConvMacs(3, 32, 7, 7, 128, 128).true_macs;
   EXPECT_NEAR((half - stem_half) / (full - stem_full), 0.25, 1e-12);
   EXPECT_EQ(ResNetChannels({50, 16}), 512);
-}
-
-TEST(ModelConfigTest, JsonRoundTripAndErrors) {
-  ModelConfig config;
-  config.backbone_depth = 50;
-  config.joints = 15;
-  config.energy_threshold = 0.125;
-  const absl::StatusOr<ModelConfig> back =
-      ModelConfigFromJson(ModelConfigToJson(config));
-  ASSERT_TRUE(back.ok()) << back.status();
-  EXPECT_TRUE(CompareModelConfigs(*back, "a", config, "b").ok());
-
-  const absl::StatusOr<ModelConfig> unknown =
-      ModelConfigFromJson(R"({"joints": 13, "colour": 1})");
-  ASSERT_FALSE(unknown.ok());
-  EXPECT_NE(unknown.status().message().find("unknown field 'colour'"),
-            std::string::npos);
-  const absl::StatusOr<ModelConfig> typed =
-      ModelConfigFromJson(R"({"joints": "13"})");
-  ASSERT_FALSE(typed.ok());
-  EXPECT_NE(typed.status().message().find("'joints' has the wrong type"),
-            std::string::npos);
-  EXPECT_FALSE(ModelConfigFromJson("[1, 2]").ok());
-  EXPECT_FALSE(ModelConfigFromJson("{").ok());
-}
-
-TEST(ModelConfigTest, ComparisonNamesEveryDifference) {
-  ModelConfig a, b;
-  b.joints = 15;
-  b.backbone_depth = 34;
-  const absl::Status status = CompareModelConfigs(a, "checkpoint", b, "model");
-  ASSERT_FALSE(status.ok());
-  const std::string message(status.message());
-  EXPECT_NE(message.find("joints: checkpoint 13 vs model 15"),
-            std::string::npos)
-      << message;
-  EXPECT_NE(message.find("backbone_depth: checkpoint 18 vs model 34"),
-            std::string::npos)
-      << message;
-}
-
-TEST(ModelConfigTest, ValidationNamesTheField) {
-  EXPECT_TRUE(ValidateModelConfig(ModelConfig{}).ok());
-  auto message = [](ModelConfig c) {
-    return std::string(ValidateModelConfig(c).message());
-  };
-  ModelConfig c;
-  c.backbone_depth = 101;
-  EXPECT_NE(message(c).find("backbone_depth = 101"), std::string::npos);
-  c = {};
-  c.input_size = 100;
-  EXPECT_NE(message(c).find("input_size = 100"), std::string::npos);
-  c = {};
-  c.lstm_kernel = 2;
-  EXPECT_NE(message(c).find("lstm_kernel = 2"), std::string::npos);
-  c = {};
-  c.gate_pe_dims = 3;
-  EXPECT_NE(message(c).find("gate_pe_dims = 3"), std::string::npos);
-  c = {};
-  c.input_size = 96;
-  c.gate_downsample = 5;
-  EXPECT_NE(message(c).find("gate_downsample = 5"), std::string::npos);
-  c = {};
-  c.energy_threshold = -1;
-  EXPECT_NE(message(c).find("energy_threshold"), std::string::npos);
 }
 
 }  // namespace

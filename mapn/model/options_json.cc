@@ -13,7 +13,7 @@ nlohmann::json ToJson(const OptionValue& value) {
   return std::visit([](const auto& v) { return nlohmann::json(v); }, value);
 }
 
-absl::StatusOr<OptionValue> FromJson(const nlohmann::json& j,
+absl::StatusOr<OptionValue> FromJson(const nlohmann::ordered_json& j,
                                      const std::string& what) {
   if (j.is_boolean()) return OptionValue(j.get<bool>());
   if (j.is_number_integer()) return OptionValue(j.get<int64_t>());
@@ -51,9 +51,11 @@ std::string PipelineOptionsToJson(const PipelineOptionValues& values) {
 
 absl::StatusOr<PipelineOptionValues> ParsePipelineOptions(
     const std::string& json, const std::string& what) {
-  nlohmann::json top;
+  // ordered_json keeps the file's order (Fields() order in checkpoints), so
+  // parsing and writing back gives the same text.
+  nlohmann::ordered_json top;
   try {
-    top = nlohmann::json::parse(json);
+    top = nlohmann::ordered_json::parse(json);
   } catch (const nlohmann::json::exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": the model options are not JSON: ", e.what()));

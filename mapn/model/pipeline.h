@@ -58,6 +58,7 @@
 #include <concepts>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -344,12 +345,20 @@ int64_t PipelineImpl<E, P, S, H>::ExtractorChannels(
   if constexpr (requires { Impl::OutputChannels(options); }) {
     return Impl::OutputChannels(options);
   } else {
-    // Not under the generator's mutex: building the extractor draws its
-    // weights, which takes that mutex itself.
+    // The lock is held around get_state() and set_state() only: building
+    // the extractor draws its weights, which takes the same (non-recursive)
+    // mutex, so holding it across the construction deadlocks.
     at::Generator generator = at::detail::getDefaultCPUGenerator();
-    const at::Tensor saved = generator.get_state();
+    at::Tensor saved;
+    {
+      const std::lock_guard<std::mutex> lock(generator.mutex());
+      saved = generator.get_state();
+    }
     const int64_t channels = E(options)->channels();
-    generator.set_state(saved);
+    {
+      const std::lock_guard<std::mutex> lock(generator.mutex());
+      generator.set_state(saved);
+    }
     return channels;
   }
 }
@@ -409,6 +418,10 @@ absl::StatusOr<at::Tensor> PipelineImpl<E, P, S, H>::Keypoints(
                                         ComponentName<H>()));
     return MapToInputKeypoints(keypoints, input_size_, map_size);
   } else {
+    // HeatmapKeypoints checks the shape too, but could only call the head
+    // "the heatmap head"; the message should say which head it is.
+    MAPN_RETURN_IF_ERROR(
+        CheckMaps(maps, joints(), map_size, ComponentName<H>()));
     return HeatmapKeypoints(maps, joints(), input_size_, map_size);
   }
 }
