@@ -80,15 +80,13 @@ absl::StatusOr<AnyPipeline> LoadPipeline(
     const std::vector<std::string>& overrides) {
   MAPN_ASSIGN_OR_RETURN(ModelFile file, ReadModelFile(path));
   const std::string what = absl::StrCat("checkpoint '", path, "'");
-  const CompositionEntry* entry = nullptr;
-  if (!file.composition.empty()) {
-    entry = table.Find(file.composition);
-    if (entry == nullptr) {
-      return absl::NotFoundError(absl::StrCat(
-          what, " holds composition '", file.composition,
-          "', which this program does not know (it knows ", table.NameList(),
-          ")"));
-    }
+  // By its name where the table knows it; by its pipeline type for files
+  // that record no name, or a name this table does not have (a per-frame
+  // baseline is "per-frame mapn", and the same pipeline as
+  // "simple_baseline").
+  const CompositionEntry* entry =
+      file.composition.empty() ? nullptr : table.Find(file.composition);
+  if (entry != nullptr) {
     if (entry->type_name != file.type_name) {
       return absl::FailedPreconditionError(absl::StrCat(
           what, " holds a '", file.composition, "' that is a ",
@@ -99,8 +97,14 @@ absl::StatusOr<AnyPipeline> LoadPipeline(
     absl::StatusOr<const CompositionEntry*> by_type =
         table.GetByType(file.type_name);
     if (!by_type.ok()) {
-      return absl::Status(by_type.status().code(),
-                          absl::StrCat(what, ": ", by_type.status().message()));
+      return absl::NotFoundError(absl::StrCat(
+          what, " holds ",
+          file.composition.empty()
+              ? std::string("a model")
+              : absl::StrCat("composition '", file.composition, "'"),
+          ", a ", file.type_name,
+          ", which this program does not know (it knows ", table.NameList(),
+          ")"));
     }
     entry = *by_type;
   }

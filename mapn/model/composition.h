@@ -145,7 +145,7 @@ class CompositionTable {
 
 // Loads the model a checkpoint or training state describes: the table entry
 // of its composition (by the name the file records, or by its pipeline type
-// for files that record none), built from the file's options with
+// for files that record none or a name the table lacks), built from the file's options with
 // `overrides` applied (ApplyOptionOverride: "policy.interval=6", for
 // fields that shape no tensor), and every tensor assigned. Errors name the
 // file and what is wrong (a composition the table lacks, a bad option,

@@ -308,6 +308,17 @@ TEST(AnyPipelineTest, PerFrameBaselineSharesExtractorAndHead) {
   EXPECT_LT(
       MaxDiff(changed->heatmaps - a->heatmaps, at::ones_like(a->heatmaps)),
       1e-5);
+
+  // Saved, its name is one no table has; it loads as the composition of
+  // its pipeline type.
+  const std::string path = TempPath("per_frame_baseline.ckpt");
+  ASSERT_TRUE(baseline.Save(path).ok());
+  const absl::StatusOr<AnyPipeline> loaded =
+      LoadPipeline(path, DefaultCompositions());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->composition(), "simple_baseline");
+  loaded->module().eval();
+  EXPECT_TRUE(at::equal(loaded->Run(batch)->heatmaps, changed->heatmaps));
 }
 
 // A composition a program defines goes through the same path `mapn
@@ -346,8 +357,9 @@ TEST(UserCompositionTest, CreatedSavedAndLoadedThroughATable) {
       LoadPipeline(path, DefaultCompositions());
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(Message(unknown.status())
-                .find("holds composition 'counting_test', which this program "
-                      "does not know"),
+                .find("holds composition 'counting_test', a " +
+                      CountingComposition::Impl::TypeName() +
+                      ", which this program does not know"),
             std::string::npos)
       << unknown.status();
 }
