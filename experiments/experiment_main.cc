@@ -12,6 +12,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "experiments/harness/experiment.h"
+#include "experiments/harness/report.h"
 
 ABSL_FLAG(std::string, scale, "default",
           "smoke (seconds; checks the code path), default (each experiment "
@@ -60,11 +62,12 @@ std::vector<std::string> SelfCommand(int argc, char** argv) {
 
 }  // namespace
 
-int ExperimentMain(int argc, char** argv, const std::string& name,
-                   const std::string& summary, const ExperimentRunner& run) {
+int ExperimentMain(int argc, char** argv,
+                   const ExperimentDefinition& definition) {
+  const std::string name = definition.name;
   const std::vector<std::string> self = SelfCommand(argc, argv);
   absl::SetProgramUsageMessage(absl::StrCat(
-      summary, "\n\nUsage: bazel run //experiments:", name,
+      definition.summary, "\n\nUsage: bazel run //experiments:", name,
       " -- [--scale=default] [--dataset=synthpose|penn_action|jhmdb "
       "--data_root=DIR] [--work_dir=DIR] [--threads=N] [--seed=1]"));
   const std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
@@ -116,7 +119,7 @@ int ExperimentMain(int argc, char** argv, const std::string& name,
       name, ", scale ", options.scale, " (", experiment->scale().description,
       "), ", at::get_num_threads(), " threads, work directory ",
       experiment->options().work_dir));
-  absl::StatusOr<ExperimentReport> report = run(*experiment);
+  absl::StatusOr<ExperimentReport> report = definition.run(*experiment);
   if (!report.ok()) {
     std::cerr << name << ": " << report.status().message() << "\n";
     return 1;
