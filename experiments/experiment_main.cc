@@ -10,6 +10,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "experiments/harness/experiment.h"
@@ -70,6 +72,14 @@ int ExperimentMain(int argc, char** argv,
       definition.summary, "\n\nUsage: bazel run //experiments:", name,
       " -- [--scale=default] [--dataset=synthpose|penn_action|jhmdb "
       "--data_root=DIR] [--work_dir=DIR] [--threads=N] [--seed=1]"));
+  // absl's --help lists the flags of files named like the program
+  // (table1_ablation); every experiment's flags are defined here.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "experiments/experiment_main");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   const std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
     std::cerr << name << ": unexpected argument '" << rest[1]

@@ -4,7 +4,6 @@
 // the scatter plot, and the binary of Table 1 with its helper process. The
 // harness alone is tested in harness/harness_test.cc.
 #include <ATen/ATen.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cmath>
@@ -15,6 +14,8 @@
 #include "experiments/fig5_lambda_sweep/fig5_lambda_sweep.h"
 #include "experiments/harness/experiment.h"
 #include "experiments/harness/report.h"
+#include "experiments/harness/test_helpers.h"
+#include "experiments/harness/work_dir.h"
 #include "experiments/paper_tables.h"
 #include "experiments/scatter_plot.h"
 #include "experiments/table1_ablation/table1_ablation.h"
@@ -29,20 +30,6 @@ namespace mapn::experiments {
 namespace {
 
 using train::EvalResult;
-
-bool Has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-bool FileExists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
-std::string TestDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  return std::string(tmp != nullptr ? tmp : "/tmp") + "/" + name;
-}
 
 TEST(PlotTest, NiceTicksUseRoundSteps) {
   EXPECT_EQ(NiceTicks(0, 100, 5),
@@ -140,26 +127,6 @@ TEST(PlotTest, LabelsOfMarkersAtTheRightBorderStayInsideThePlot) {
   EXPECT_GT(last - first, Canvas::TextHeight(2)) << first << " " << last;
 }
 
-EvalResult FakeRow(const std::string& label, double mean, double keyframes) {
-  EvalResult r;
-  r.label = label;
-  r.pck.label = label;
-  r.pck.joint_set = "penn_action";
-  r.pck.group_names = {"Head", "Sho.", "Elb.", "Wri.", "Hip", "Knee", "Ank."};
-  r.pck.groups = {mean, mean, mean, mean, mean, mean, mean};
-  r.pck.mean = mean;
-  r.pck.joint_names = {"head"};
-  r.pck.joint_hits = {9};
-  r.pck.joint_counts = {10};
-  r.frames = 100;
-  r.keyframes = static_cast<int64_t>(keyframes);
-  r.keyframe_percent = keyframes;
-  r.macs_per_frame = {0.5 * (1 << 30), 1.0 * (1 << 30)};
-  r.true_macs_ratio = 0.25;
-  r.model_fps = 100;
-  return r;
-}
-
 TEST(TableTest, OursAndPaperRowsAreLabelledAndAligned) {
   const EvalResult ours = FakeRow("e mapn", 91.25, 27.5);
   ComparisonTable table;
@@ -208,15 +175,6 @@ TEST(TableTest, PaperTablesHaveTheirRows) {
                          r18.pck[5] + r18.pck[6])) /
       13;
   EXPECT_NEAR(per_joint, r18.pck[7], 0.05);
-}
-
-// One work directory for the end-to-end cases, as the binaries share one.
-ExperimentOptions SmokeOptions() {
-  ExperimentOptions options;
-  options.scale = "smoke";
-  options.work_dir = TestDir("work");
-  options.quiet = true;
-  return options;
 }
 
 absl::StatusOr<ExperimentReport> RunSmoke(
@@ -338,6 +296,10 @@ TEST(BinaryTest, PrintsItsTableLastWithAHelperProcess) {
   EXPECT_EQ(bad.code, 2);
   EXPECT_TRUE(Has(bad.err, "huge")) << bad.err;
   EXPECT_EQ(RunBinary("extra_argument").code, 2);
+  // --help lists the shared flags, defined in experiment_main.cc.
+  const Outcome help = RunBinary("--help");
+  EXPECT_TRUE(Has(help.out + help.err, "--work_dir")) << help.out << help.err;
+  EXPECT_TRUE(Has(help.out + help.err, "--scale")) << help.out << help.err;
 }
 
 }  // namespace

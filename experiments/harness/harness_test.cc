@@ -18,6 +18,7 @@
 #include "experiments/harness/report.h"
 #include "experiments/harness/rows.h"
 #include "experiments/harness/scales.h"
+#include "experiments/harness/test_helpers.h"
 #include "experiments/harness/work_dir.h"
 #include "gtest/gtest.h"
 #include "mapn/core/atomic_file.h"
@@ -30,15 +31,6 @@ namespace mapn::experiments {
 namespace {
 
 using train::EvalResult;
-
-bool Has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-std::string TestDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  return std::string(tmp != nullptr ? tmp : "/tmp") + "/" + name;
-}
 
 TEST(WorkDirTest, HashKeyIsStableAndSensitive) {
   EXPECT_EQ(HashKey(""), "cbf29ce484222325");  // FNV-1a's offset basis
@@ -148,24 +140,6 @@ TEST(PlanTest, TheHelperTakesTheFirstHalfAndThisProcessStartsFromTheLast) {
   EXPECT_EQ(three.own, (std::vector<size_t>{2, 1, 0}));
 }
 
-EvalResult FakeRow(const std::string& label, double mean, double keyframes) {
-  EvalResult r;
-  r.label = label;
-  r.pck.label = label;
-  r.pck.joint_set = "penn_action";
-  r.pck.group_names = {"Head", "Sho.", "Elb.", "Wri.", "Hip", "Knee", "Ank."};
-  r.pck.groups = {mean, mean, mean, mean, mean, mean, mean};
-  r.pck.mean = mean;
-  r.pck.joint_names = {"head"};
-  r.pck.joint_hits = {9};
-  r.pck.joint_counts = {10};
-  r.frames = 100;
-  r.keyframes = static_cast<int64_t>(keyframes);
-  r.keyframe_percent = keyframes;
-  r.true_macs_ratio = 0.25;
-  return r;
-}
-
 TEST(ReportTest, SplitsAverageColumnwise) {
   const std::vector<EvalResult> rows = {FakeRow("x", 90, 20),
                                         FakeRow("x", 80, 40)};
@@ -227,15 +201,6 @@ TEST(ExperimentTest, BadOptionsAreErrorsNamingThem) {
   options.data_root.clear();
   options.scale = "huge";
   EXPECT_FALSE(Experiment::Create("t", options).ok());
-}
-
-// One work directory for the smoke cases, as the binaries share one.
-ExperimentOptions SmokeOptions() {
-  ExperimentOptions options;
-  options.scale = "smoke";
-  options.work_dir = TestDir("work");
-  options.quiet = true;
-  return options;
 }
 
 absl::StatusOr<nlohmann::json> Manifest(const TrainedModel& trained) {
