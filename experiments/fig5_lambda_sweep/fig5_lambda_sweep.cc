@@ -184,21 +184,18 @@ absl::StatusOr<ExperimentReport> RunFig5LambdaSweep(Experiment& exp) {
   if (exp.is_helper()) return ExperimentReport();
 
   const ComparisonTable table = SweepTable(exp, rows, lambdas);
-  ExperimentReport report;
-  report.table = FormatComparisonTable(table);
-  MAPN_ASSIGN_OR_RETURN(report.files,
-                        WriteTable(exp, "fig5", table, rows, report.table));
+  MAPN_ASSIGN_OR_RETURN(ExperimentReport report,
+                        FinishReport(exp, "fig5", table, std::move(rows)));
   MAPN_ASSIGN_OR_RETURN(
       std::string csv,
-      exp.WriteResult("fig5_lambda_sweep.csv", SweepCsv(rows, lambdas)));
+      exp.WriteResult("fig5_lambda_sweep.csv", SweepCsv(report.rows, lambdas)));
   report.files.push_back(csv);
   MAPN_ASSIGN_OR_RETURN(
       std::string png_bytes,
-      EncodePng(RenderScatterPlot(SweepPlot(exp, rows, lambdas))));
+      EncodePng(RenderScatterPlot(SweepPlot(exp, report.rows, lambdas))));
   MAPN_ASSIGN_OR_RETURN(std::string png,
                         exp.WriteResult("fig5_lambda_sweep.png", png_bytes));
   report.files.push_back(png);
-  report.rows = std::move(rows);
   return report;
 }
 

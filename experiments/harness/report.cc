@@ -31,18 +31,22 @@ std::vector<std::string> OurNotes(const Experiment& exp,
   return notes;
 }
 
-absl::StatusOr<std::vector<std::string>> WriteTable(
-    const Experiment& exp, const std::string& stem,
-    const ComparisonTable& table, std::span<const EvalResult> rows,
-    const std::string& text) {
-  MAPN_ASSIGN_OR_RETURN(std::vector<std::string> files,
-                        exp.WriteRows(stem + "_rows", rows));
+absl::StatusOr<ExperimentReport> FinishReport(const Experiment& exp,
+                                              const std::string& stem,
+                                              const ComparisonTable& table,
+                                              Rows rows) {
+  ExperimentReport report;
+  report.table = FormatComparisonTable(table);
+  MAPN_ASSIGN_OR_RETURN(report.files, exp.WriteRows(stem + "_rows", rows));
   MAPN_ASSIGN_OR_RETURN(std::string csv,
                         exp.WriteResult(stem + ".csv", ComparisonCsv(table)));
-  MAPN_ASSIGN_OR_RETURN(std::string txt, exp.WriteResult(stem + ".txt", text));
-  files.push_back(csv);
-  files.push_back(txt);
-  return files;
+  MAPN_ASSIGN_OR_RETURN(std::string txt,
+                        exp.WriteResult(stem + ".txt", report.table));
+  report.files.push_back(csv);
+  report.files.push_back(txt);
+  // Moving the vector keeps its elements where the table's rows point.
+  report.rows = std::move(rows);
+  return report;
 }
 
 absl::StatusOr<Rows> EvaluateAll(

@@ -1,21 +1,20 @@
 // File: report.h
 //
 // What an experiment hands back and writes: its report (the table printed
-// last, the files written, the evaluated rows), the notes every table
+// last, the files written, the evaluated rows) with the table's files (rows
+// as CSV and JSON, the comparison as CSV, the text), the notes every table
 // carries about our side of it (data, model, schedule, lambda, seed), the
-// table files (rows as CSV and JSON, the comparison as CSV, the text), the
 // evaluation of a list of models in order, and the average of a row over
 // several splits.
 //
 // Example:
 //
-//   MAPN_ASSIGN_OR_RETURN(std::vector<train::EvalResult> rows,
+//   MAPN_ASSIGN_OR_RETURN(Rows rows,
 //                         EvaluateAll(exp, {{sb, "SB"}, {mapn, "MAPN"}}));
 //   ComparisonTable table;                         // paper_tables.h
 //   table.notes = OurNotes(exp, {"MAPN - SB: " + Signed(d) + " PCK"});
-//   const std::string text = FormatComparisonTable(table);
-//   MAPN_ASSIGN_OR_RETURN(std::vector<std::string> files,
-//                         WriteTable(exp, "table1", table, rows, text));
+//   table.rows.push_back({"e", {"yes"}, &rows[1], PaperTable1()[4]});
+//   return FinishReport(exp, "table1", table, std::move(rows));
 #ifndef MAPN_EXPERIMENTS_HARNESS_REPORT_H_
 #define MAPN_EXPERIMENTS_HARNESS_REPORT_H_
 
@@ -50,12 +49,13 @@ std::string Signed(double value);
 std::vector<std::string> OurNotes(const Experiment& exp,
                                   const std::vector<std::string>& extra);
 
-// Writes <stem>_rows.csv / .json (every row), <stem>.csv (the comparison)
-// and <stem>.txt (`text`) into the results folder; returns their paths.
-absl::StatusOr<std::vector<std::string>> WriteTable(
-    const Experiment& exp, const std::string& stem,
-    const ComparisonTable& table, std::span<const train::EvalResult> rows,
-    const std::string& text);
+// The report of a table whose rows point into `rows`: the table's text,
+// and its files written into the results folder, <stem>_rows.csv / .json
+// (every row), <stem>.csv (the comparison) and <stem>.txt (the text).
+absl::StatusOr<ExperimentReport> FinishReport(const Experiment& exp,
+                                              const std::string& stem,
+                                              const ComparisonTable& table,
+                                              Rows rows);
 
 // Evaluates the models in order, each under its label.
 absl::StatusOr<Rows> EvaluateAll(

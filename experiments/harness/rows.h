@@ -20,9 +20,12 @@
 //   MAPN_ASSIGN_OR_RETURN(TrainedModel f,
 //                         rows[1].train(exp, {.stages = {kStage2, kStage4},
 //                                             .init = sb}));
+//   ...
+//   table.rows = ComparisonRows(rows, results);  // id, labels, ours, paper
 #ifndef MAPN_EXPERIMENTS_HARNESS_ROWS_H_
 #define MAPN_EXPERIMENTS_HARNESS_ROWS_H_
 
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -33,6 +36,7 @@
 #include "experiments/harness/experiment.h"
 #include "experiments/paper_tables.h"
 #include "mapn/model/composition.h"
+#include "mapn/train/evaluate.h"
 
 namespace mapn::experiments {
 
@@ -62,6 +66,18 @@ struct Row : TableRow {
                    return exp.Train<C>(spec);
                  }} {}
 };
+
+// The table rows of `rows`, each with its result (results[i] for rows[i],
+// which must outlive the table) and its paper row.
+inline std::vector<ComparisonRow> ComparisonRows(
+    const std::vector<TableRow>& rows,
+    const std::vector<train::EvalResult>& results) {
+  std::vector<ComparisonRow> out;
+  for (size_t i = 0; i < rows.size() && i < results.size(); ++i) {
+    out.push_back({rows[i].id, rows[i].labels, &results[i], rows[i].paper});
+  }
+  return out;
+}
 
 }  // namespace mapn::experiments
 

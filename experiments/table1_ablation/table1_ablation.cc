@@ -104,18 +104,10 @@ absl::StatusOr<ExperimentReport> RunTable1Ablation(Experiment& exp) {
       "; paper: Penn Action test, ResNet-34, 256 x 256)");
   table.notes = OurNotes(exp, ClaimNotes(results));
   table.setting_names = {"F_P", "Warp", "Gate"};
-  for (size_t i = 0; i < rows.size(); ++i) {
-    table.rows.push_back(
-        {rows[i].id, rows[i].labels, &results[i], rows[i].paper});
-  }
+  table.rows = ComparisonRows(rows, results);
   table.rows.push_back(
       {"SB", {"every frame", "", ""}, &results[rows.size()], std::nullopt});
-  ExperimentReport report;
-  report.table = FormatComparisonTable(table);
-  MAPN_ASSIGN_OR_RETURN(
-      report.files, WriteTable(exp, "table1", table, results, report.table));
-  report.rows = std::move(results);
-  return report;
+  return FinishReport(exp, "table1", table, std::move(results));
 }
 
 }  // namespace

@@ -76,16 +76,8 @@ absl::StatusOr<ExperimentReport> RunTable2GateDesign(Experiment& exp) {
       exp.reference_model().extractor.depth, "; paper: Sub-JHMDB, 3 splits)");
   table.notes = OurNotes(exp, {ClaimNote(results)});
   table.setting_names = {"Temporal", "P.E."};
-  for (size_t i = 0; i < rows.size(); ++i) {
-    table.rows.push_back(
-        {rows[i].id, rows[i].labels, &results[i], rows[i].paper});
-  }
-  ExperimentReport report;
-  report.table = FormatComparisonTable(table);
-  MAPN_ASSIGN_OR_RETURN(
-      report.files, WriteTable(exp, "table2", table, results, report.table));
-  report.rows = std::move(results);
-  return report;
+  table.rows = ComparisonRows(rows, results);
+  return FinishReport(exp, "table2", table, std::move(results));
 }
 
 }  // namespace

@@ -197,12 +197,7 @@ absl::StatusOr<ExperimentReport> RunTable3Comparison(Experiment& exp) {
       Rows rows, RunOverSplits(exp, [&] { return RunSplit(exp, notes); }));
   if (exp.is_helper()) return ExperimentReport();
   const ComparisonTable table = ComparisonOf(exp, rows, notes);
-  ExperimentReport report;
-  report.table = FormatComparisonTable(table);
-  MAPN_ASSIGN_OR_RETURN(report.files,
-                        WriteTable(exp, "table3", table, rows, report.table));
-  report.rows = std::move(rows);
-  return report;
+  return FinishReport(exp, "table3", table, std::move(rows));
 }
 
 }  // namespace
