@@ -75,6 +75,16 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+// Beside the checkpoint, for whoever wonders where it came from: the
+// recipe, each stage's report, the time and the thread count.
+absl::Status WriteManifest(const std::string& path, nlohmann::json manifest,
+                           const std::string& reports, double seconds) {
+  manifest["reports"] = nlohmann::json::parse(reports);
+  manifest["train_seconds"] = seconds;
+  manifest["threads"] = at::get_num_threads();
+  return WriteFileAtomically(path, manifest.dump(1) + "\n");
+}
+
 }  // namespace
 
 std::string RecipeJson(const ModelRecipe& recipe) {
@@ -119,12 +129,8 @@ absl::StatusOr<TrainedModel> CheckpointCache::FindOrTrain(
         absl::StrCat("training ", what, ": ", reports.status().message()));
   }
   trained.train_seconds = SecondsSince(start);
-  nlohmann::json manifest = recipe_json;
-  manifest["reports"] = nlohmann::json::parse(*reports);
-  manifest["train_seconds"] = trained.train_seconds;
-  manifest["threads"] = at::get_num_threads();
-  MAPN_RETURN_IF_ERROR(
-      WriteFileAtomically(stem + ".json", manifest.dump(1) + "\n"));
+  MAPN_RETURN_IF_ERROR(WriteManifest(stem + ".json", recipe_json, *reports,
+                                     trained.train_seconds));
   std::error_code ec;
   // The checkpoint holds everything needed now.
   std::filesystem::remove(trained.path + ".state", ec);
