@@ -10,8 +10,12 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "experiments/harness/experiment.h"
+#include "experiments/harness/report.h"
 
 ABSL_FLAG(std::string, scale, "default",
           "smoke (seconds; checks the code path), default (each experiment "
@@ -60,13 +64,22 @@ std::vector<std::string> SelfCommand(int argc, char** argv) {
 
 }  // namespace
 
-int ExperimentMain(int argc, char** argv, const std::string& name,
-                   const std::string& summary, const ExperimentRunner& run) {
+int ExperimentMain(int argc, char** argv,
+                   const ExperimentDefinition& definition) {
+  const std::string name = definition.name;
   const std::vector<std::string> self = SelfCommand(argc, argv);
   absl::SetProgramUsageMessage(absl::StrCat(
-      summary, "\n\nUsage: bazel run //experiments:", name,
+      definition.summary, "\n\nUsage: bazel run //experiments:", name,
       " -- [--scale=default] [--dataset=synthpose|penn_action|jhmdb "
       "--data_root=DIR] [--work_dir=DIR] [--threads=N] [--seed=1]"));
+  // absl's --help lists the flags of files named like the program
+  // (table1_ablation); every experiment's flags are defined here.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "experiments/experiment_main");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   const std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
     std::cerr << name << ": unexpected argument '" << rest[1]
@@ -116,7 +129,7 @@ int ExperimentMain(int argc, char** argv, const std::string& name,
       name, ", scale ", options.scale, " (", experiment->scale().description,
       "), ", at::get_num_threads(), " threads, work directory ",
       experiment->options().work_dir));
-  absl::StatusOr<ExperimentReport> report = run(*experiment);
+  absl::StatusOr<ExperimentReport> report = definition.run(*experiment);
   if (!report.ok()) {
     std::cerr << name << ": " << report.status().message() << "\n";
     return 1;

@@ -1,117 +1,35 @@
-// The experiment library: its helpers, and every experiment end to end at
-// the smoke scale (tiny SynthPose clips, one training step per stage) so
-// that the code path of the real runs cannot rot.
-#include "experiments/experiments.h"
-
+// Every experiment end to end at the smoke scale (tiny SynthPose clips, one
+// training step per stage) so that the code path of the real runs cannot
+// rot, the rows following the policies they name, the paper's tables and
+// the scatter plot, and the binary of Table 1 with its helper process. The
+// harness alone is tested in harness/harness_test.cc.
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
-#include <spawn.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
-#include "experiments/experiment_lib.h"
+#include "experiments/fig5_lambda_sweep/fig5_lambda_sweep.h"
+#include "experiments/harness/experiment.h"
+#include "experiments/harness/report.h"
+#include "experiments/harness/test_helpers.h"
+#include "experiments/harness/work_dir.h"
 #include "experiments/paper_tables.h"
 #include "experiments/scatter_plot.h"
+#include "experiments/table1_ablation/table1_ablation.h"
+#include "experiments/table2_gate_design/table2_gate_design.h"
+#include "experiments/table3_comparison/table3_comparison.h"
 #include "gtest/gtest.h"
 #include "mapn/core/atomic_file.h"
 #include "mapn/draw/canvas.h"
-#include "mapn/train/training_state.h"
 #include "mapn/viz/png.h"
 
 namespace mapn::experiments {
 namespace {
 
 using train::EvalResult;
-using train::Stage;
-
-bool Has(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-bool FileExists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
-std::string TestDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  return std::string(tmp != nullptr ? tmp : "/tmp") + "/" + name;
-}
-
-TEST(HelpersTest, HashKeyIsStableAndSensitive) {
-  EXPECT_EQ(HashKey(""), "cbf29ce484222325");  // FNV-1a's offset basis
-  EXPECT_EQ(HashKey("mapn"), HashKey("mapn"));
-  EXPECT_NE(HashKey("mapn"), HashKey("mapm"));
-  EXPECT_EQ(HashKey("x").size(), 16u);
-}
-
-TEST(HelpersTest, IntervalIsRoundedInverseRate) {
-  EXPECT_EQ(IntervalForKeyframePercent(29.0), 3);  // 100 / 29 = 3.4
-  EXPECT_EQ(IntervalForKeyframePercent(25.0), 4);
-  EXPECT_EQ(IntervalForKeyframePercent(22.0), 5);
-  EXPECT_EQ(IntervalForKeyframePercent(100.0), 1);
-  EXPECT_EQ(IntervalForKeyframePercent(0.0), 1);
-  EXPECT_EQ(IntervalForKeyframePercent(5.0), 20);
-}
-
-// The fraction of frames a ResidualEnergyGate with `threshold` extracts.
-double Extracted(const std::vector<std::vector<float>>& energies,
-                 double threshold) {
-  int64_t frames = 0, keyframes = 0;
-  for (const std::vector<float>& w : energies) {
-    for (size_t t = 0; t < w.size(); ++t) {
-      ++frames;
-      if (t == 0 || w[t] > threshold) ++keyframes;
-    }
-  }
-  return 100.0 * keyframes / frames;
-}
-
-TEST(HelpersTest, ThresholdHitsTheRequestedKeyframePercent) {
-  // Two windows of 12 frames with distinct energies, and a short one.
-  std::vector<std::vector<float>> energies(3);
-  for (int t = 0; t < 12; ++t) energies[0].push_back(0.001f * (t + 1));
-  for (int t = 0; t < 12; ++t) energies[1].push_back(0.0015f * (t + 1));
-  for (int t = 0; t < 6; ++t) energies[2].push_back(0.02f - 0.001f * t);
-  // 30 frames, 3 forced keyframes (10 %).
-  for (double percent : {10.0, 20.0, 30.0, 50.0, 100.0}) {
-    absl::StatusOr<double> threshold =
-        ThresholdForKeyframePercent(energies, percent);
-    ASSERT_TRUE(threshold.ok()) << threshold.status();
-    EXPECT_NEAR(Extracted(energies, *threshold), percent, 100.0 / 30 / 2)
-        << percent;
-  }
-  // Below the forced keyframes: nothing but frame 0s.
-  absl::StatusOr<double> low = ThresholdForKeyframePercent(energies, 1.0);
-  ASSERT_TRUE(low.ok());
-  EXPECT_DOUBLE_EQ(Extracted(energies, *low), 10.0);
-  EXPECT_FALSE(ThresholdForKeyframePercent(energies, 101).ok());
-  EXPECT_FALSE(ThresholdForKeyframePercent(energies, -1).ok());
-  EXPECT_FALSE(ThresholdForKeyframePercent({}, 30).ok());
-}
-
-TEST(HelpersTest, ScalesAreKnownByName) {
-  for (const std::string& name : ScaleNames()) {
-    absl::StatusOr<Scale> scale = ScaleByName(name);
-    ASSERT_TRUE(scale.ok()) << name;
-    EXPECT_EQ(scale->name, name);
-    EXPECT_FALSE(scale->lambda_sweep.empty()) << name;
-  }
-  absl::StatusOr<Scale> bad = ScaleByName("huge");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_TRUE(Has(std::string(bad.status().message()), "default"))
-      << bad.status();
-  // The default scale is the light model the 0.35 x goal needs.
-  const Scale scale = *ScaleByName("default");
-  EXPECT_EQ(scale.model.lstm_kernel, 1);
-  EXPECT_EQ(scale.model.input_size % 32, 0);
-}
 
 TEST(PlotTest, NiceTicksUseRoundSteps) {
   EXPECT_EQ(NiceTicks(0, 100, 5),
@@ -209,26 +127,6 @@ TEST(PlotTest, LabelsOfMarkersAtTheRightBorderStayInsideThePlot) {
   EXPECT_GT(last - first, Canvas::TextHeight(2)) << first << " " << last;
 }
 
-EvalResult FakeRow(const std::string& label, double mean, double keyframes) {
-  EvalResult r;
-  r.label = label;
-  r.pck.label = label;
-  r.pck.joint_set = "penn_action";
-  r.pck.group_names = {"Head", "Sho.", "Elb.", "Wri.", "Hip", "Knee", "Ank."};
-  r.pck.groups = {mean, mean, mean, mean, mean, mean, mean};
-  r.pck.mean = mean;
-  r.pck.joint_names = {"head"};
-  r.pck.joint_hits = {9};
-  r.pck.joint_counts = {10};
-  r.frames = 100;
-  r.keyframes = static_cast<int64_t>(keyframes);
-  r.keyframe_percent = keyframes;
-  r.macs_per_frame = {0.5 * (1 << 30), 1.0 * (1 << 30)};
-  r.true_macs_ratio = 0.25;
-  r.model_fps = 100;
-  return r;
-}
-
 TEST(TableTest, OursAndPaperRowsAreLabelledAndAligned) {
   const EvalResult ours = FakeRow("e mapn", 91.25, 27.5);
   ComparisonTable table;
@@ -279,141 +177,34 @@ TEST(TableTest, PaperTablesHaveTheirRows) {
   EXPECT_NEAR(per_joint, r18.pck[7], 0.05);
 }
 
-TEST(AverageTest, SplitsAverageColumnwise) {
-  const std::vector<EvalResult> rows = {FakeRow("x", 90, 20),
-                                        FakeRow("x", 80, 40)};
-  absl::StatusOr<EvalResult> mean = AverageEvalResults(rows);
-  ASSERT_TRUE(mean.ok()) << mean.status();
-  EXPECT_DOUBLE_EQ(mean->keyframe_percent, 30);
-  EXPECT_EQ(mean->frames, 200);
-  EXPECT_DOUBLE_EQ(mean->true_macs_ratio, 0.25);
-  EXPECT_FALSE(AverageEvalResults({}).ok());
-}
-
-TEST(ExperimentTest, BadOptionsAreErrorsNamingThem) {
-  ExperimentOptions options;
-  options.work_dir = TestDir("bad");
-  options.scale = "smoke";
-  options.dataset = "coco";
-  absl::StatusOr<Experiment> e = Experiment::Create("t", options);
-  ASSERT_FALSE(e.ok());
-  EXPECT_TRUE(absl::IsInvalidArgument(e.status()));
-  EXPECT_TRUE(Has(std::string(e.status().message()), "coco"));
-  options.dataset = "penn_action";
-  e = Experiment::Create("t", options);
-  ASSERT_FALSE(e.ok());
-  EXPECT_TRUE(Has(std::string(e.status().message()), "--data_root"));
-  options.data_root = TestDir("no_such_dir");
-  e = Experiment::Create("t", options);
-  ASSERT_FALSE(e.ok());
-  EXPECT_TRUE(Has(std::string(e.status().message()), "no_such_dir"));
-  options.dataset = "synthpose";
-  e = Experiment::Create("t", options);
-  ASSERT_FALSE(e.ok());  // SynthPose is generated, not given
-  options.data_root.clear();
-  options.scale = "huge";
-  EXPECT_FALSE(Experiment::Create("t", options).ok());
-}
-
-// One work directory for the end-to-end cases, as the binaries share one.
-ExperimentOptions SmokeOptions() {
-  ExperimentOptions options;
-  options.scale = "smoke";
-  options.work_dir = TestDir("work");
-  options.quiet = true;
-  return options;
-}
-
-TEST(ExperimentTest, TrainingIsCachedAndChainsInitialisation) {
-  absl::StatusOr<Experiment> exp = Experiment::Create("cache", SmokeOptions());
-  ASSERT_TRUE(exp.ok()) << exp.status();
-  EXPECT_FALSE(exp->Train(exp->Spec("simple_baseline", {Stage::kSingleFrame}))
-                   .ok());  // before UseSplit
-  ASSERT_TRUE(exp->UseSplit(1).ok());
-  EXPECT_FALSE(exp->UseSplit(2).ok());
-  absl::StatusOr<TrainedModel> sb = TrainBaseline(*exp, 18);
-  ASSERT_TRUE(sb.ok()) << sb.status();
-  EXPECT_TRUE(FileExists(sb->path));
-  absl::StatusOr<TrainedModel> again = TrainBaseline(*exp, 18);
-  ASSERT_TRUE(again.ok());
-  EXPECT_TRUE(again->cached);
-  EXPECT_EQ(again->path, sb->path);
-  // Another seed is another model.
-  ExperimentOptions other = SmokeOptions();
-  other.seed = 2;
-  absl::StatusOr<Experiment> exp2 = Experiment::Create("cache", other);
-  ASSERT_TRUE(exp2.ok());
-  ASSERT_TRUE(exp2->UseSplit(1).ok());
-  absl::StatusOr<TrainedModel> sb2 = TrainBaseline(*exp2, 18);
-  ASSERT_TRUE(sb2.ok());
-  EXPECT_NE(sb2->key, sb->key);
-
-  absl::StatusOr<TrainedModel> shared = TrainPropagation(*exp, *sb);
-  ASSERT_TRUE(shared.ok()) << shared.status();
-  // A stage-3 model initialised from the shared stage 2 starts from its
-  // extractor: after one gate step (everything but the gate frozen) the
-  // extractors are equal.
-  absl::StatusOr<TrainedModel> gate =
-      exp->Train(exp->Spec("gate_no_pe", {Stage::kGate}, *shared));
-  ASSERT_TRUE(gate.ok()) << gate.status();
-  absl::StatusOr<train::CheckpointSummary> a =
-      train::ReadCheckpointSummary(shared->path);
-  absl::StatusOr<train::CheckpointSummary> b =
-      train::ReadCheckpointSummary(gate->path);
-  ASSERT_TRUE(a.ok() && b.ok());
-  int compared = 0;
-  for (const auto& [name, tensor] : a->tensors) {
-    if (name.rfind("extractor.", 0) != 0) continue;
-    for (const auto& [other_name, other] : b->tensors) {
-      if (other_name == name) {
-        EXPECT_TRUE(at::equal(tensor, other)) << name;
-        ++compared;
-      }
+absl::StatusOr<ExperimentReport> RunSmoke(
+    const ExperimentDefinition& definition) {
+  MAPN_ASSIGN_OR_RETURN(Experiment exp,
+                        Experiment::Create(definition.name, SmokeOptions()));
+  MAPN_ASSIGN_OR_RETURN(ExperimentReport report, definition.run(exp));
+  for (const std::string& file : report.files) {
+    if (file.rfind(exp.ResultsDir(), 0) != 0) {
+      return absl::InternalError(file + " is outside " + exp.ResultsDir());
     }
   }
-  EXPECT_GT(compared, 10);
-  // A mismatched init (a 34-layer baseline into an 18-layer MAPN) fails
-  // naming the checkpoint.
-  absl::StatusOr<TrainedModel> sb34 = TrainBaseline(*exp, 34);
-  ASSERT_TRUE(sb34.ok());
-  absl::StatusOr<TrainedModel> wrong =
-      exp->Train(exp->Spec("mapn", {Stage::kPropagation}, *sb34));
-  ASSERT_FALSE(wrong.ok());
-  EXPECT_TRUE(Has(std::string(wrong.status().message()), sb34->path))
-      << wrong.status();
-}
-
-TEST(ExperimentTest, EnergyCalibrationMatchesTheRateOnTrainingWindows) {
-  absl::StatusOr<Experiment> exp = Experiment::Create("calib", SmokeOptions());
-  ASSERT_TRUE(exp.ok());
-  ASSERT_TRUE(exp->UseSplit(1).ok());
-  absl::StatusOr<double> low = exp->CalibrateEnergyThreshold(0);
-  absl::StatusOr<double> mid = exp->CalibrateEnergyThreshold(40);
-  absl::StatusOr<double> high = exp->CalibrateEnergyThreshold(100);
-  ASSERT_TRUE(low.ok() && mid.ok() && high.ok()) << mid.status();
-  EXPECT_GT(*low, *mid);
-  EXPECT_GT(*mid, *high);
-  EXPECT_GE(*high, 0);
+  return report;
 }
 
 TEST(ExperimentTest, EveryExperimentRunsEndToEnd) {
   struct Case {
-    const char* name;
-    absl::StatusOr<ExperimentReport> (*run)(Experiment&);
+    const ExperimentDefinition* definition;
     size_t rows;
     const char* title;
   };
   const Case cases[] = {
-      {"table1_ablation", RunTable1Ablation, 6, "Table 1"},
-      {"table2_gate_design", RunTable2GateDesign, 3, "Table 2"},
-      {"fig5_lambda_sweep", RunFig5LambdaSweep, 4, "Figure 5"},
-      {"table3_comparison", RunTable3Comparison, 6, "Table 3"},
+      {&kTable1Ablation, 6, "Table 1"},
+      {&kTable2GateDesign, 3, "Table 2"},
+      {&kFig5LambdaSweep, 4, "Figure 5"},
+      {&kTable3Comparison, 6, "Table 3"},
   };
   for (const Case& c : cases) {
-    SCOPED_TRACE(c.name);
-    absl::StatusOr<Experiment> exp = Experiment::Create(c.name, SmokeOptions());
-    ASSERT_TRUE(exp.ok()) << exp.status();
-    absl::StatusOr<ExperimentReport> report = c.run(*exp);
+    SCOPED_TRACE(c.definition->name);
+    absl::StatusOr<ExperimentReport> report = RunSmoke(*c.definition);
     ASSERT_TRUE(report.ok()) << report.status();
     ASSERT_EQ(report->rows.size(), c.rows);
     for (const EvalResult& row : report->rows) {
@@ -425,19 +216,21 @@ TEST(ExperimentTest, EveryExperimentRunsEndToEnd) {
     }
     EXPECT_TRUE(Has(report->table, c.title)) << report->table;
     EXPECT_TRUE(Has(report->table, "ours")) << report->table;
+    EXPECT_TRUE(Has(report->table,
+                    "ResNet-18 (base width 8), 64 x 64 crops, head 16 "
+                    "channels, 1 x 1 ConvLSTM"))
+        << report->table;
     for (const std::string& file : report->files) {
       EXPECT_TRUE(FileExists(file)) << file;
-      EXPECT_EQ(file.rfind(exp->ResultsDir(), 0), 0u) << file;
     }
   }
 }
 
 TEST(ExperimentTest, RowsFollowThePoliciesTheyName) {
-  absl::StatusOr<Experiment> exp =
-      Experiment::Create("table1_ablation", SmokeOptions());
-  ASSERT_TRUE(exp.ok());
-  absl::StatusOr<ExperimentReport> t1 = RunTable1Ablation(*exp);
+  absl::StatusOr<ExperimentReport> t1 = RunSmoke(kTable1Ablation);
   ASSERT_TRUE(t1.ok()) << t1.status();
+  EXPECT_EQ(t1->rows[0].label, "a iframe_nowarp");
+  EXPECT_EQ(t1->rows[4].label, "e mapn");
   // a and b extract I-frames only: one frame per window of 12 (the smoke
   // clips have 14 frames: windows of 12 and 2 frames).
   const double iframes = 100.0 * 2 / 14;
@@ -451,10 +244,7 @@ TEST(ExperimentTest, RowsFollowThePoliciesTheyName) {
   EXPECT_GT(t1->rows[2].macs_per_frame.true_macs,
             t1->rows[5].macs_per_frame.true_macs);
 
-  absl::StatusOr<Experiment> fig =
-      Experiment::Create("fig5_lambda_sweep", SmokeOptions());
-  ASSERT_TRUE(fig.ok());
-  absl::StatusOr<ExperimentReport> f5 = RunFig5LambdaSweep(*fig);
+  absl::StatusOr<ExperimentReport> f5 = RunSmoke(kFig5LambdaSweep);
   ASSERT_TRUE(f5.ok()) << f5.status();
   std::string png;
   for (const std::string& file : f5->files) {
@@ -475,37 +265,14 @@ struct Outcome {
 
 Outcome RunBinary(const std::string& args) {
   const std::string out = TestDir("binary.out"), err = TestDir("binary.err");
-  const int status = std::system(
-      ("experiments/table1_ablation " + args + " >" + out + " 2>" + err)
-          .c_str());
+  const int status =
+      std::system(("experiments/table1_ablation/table1_ablation " + args +
+                   " >" + out + " 2>" + err)
+                      .c_str());
   Outcome r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, "", ""};
   r.out = ReadFile(out).value_or("");
   r.err = ReadFile(err).value_or("");
   return r;
-}
-
-TEST(HelperProcessTest, WaitGivesTheCoresBack) {
-  const int before = at::get_num_threads();
-  at::set_num_threads(1);
-  pid_t pid = 0;
-  char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
-  ASSERT_EQ(::posix_spawn(&pid, argv[0], nullptr, nullptr, argv, environ), 0);
-  HelperProcess helper(pid, 3);
-  EXPECT_TRUE(helper.running());
-  EXPECT_TRUE(helper.Wait().ok());
-  EXPECT_FALSE(helper.running());
-  EXPECT_EQ(at::get_num_threads(), 3);
-
-  // A helper that fails still gives them back, and says how it ended.
-  at::set_num_threads(1);
-  char* fail[] = {const_cast<char*>("/bin/false"), nullptr};
-  ASSERT_EQ(::posix_spawn(&pid, fail[0], nullptr, nullptr, fail, environ), 0);
-  HelperProcess failing(pid, 2);
-  const absl::Status status = failing.Wait();
-  EXPECT_FALSE(status.ok());
-  EXPECT_TRUE(Has(std::string(status.message()), "exited with 1")) << status;
-  EXPECT_EQ(at::get_num_threads(), 2);
-  at::set_num_threads(before);
 }
 
 TEST(BinaryTest, PrintsItsTableLastWithAHelperProcess) {
@@ -529,6 +296,10 @@ TEST(BinaryTest, PrintsItsTableLastWithAHelperProcess) {
   EXPECT_EQ(bad.code, 2);
   EXPECT_TRUE(Has(bad.err, "huge")) << bad.err;
   EXPECT_EQ(RunBinary("extra_argument").code, 2);
+  // --help lists the shared flags, defined in experiment_main.cc.
+  const Outcome help = RunBinary("--help");
+  EXPECT_TRUE(Has(help.out + help.err, "--work_dir")) << help.out << help.err;
+  EXPECT_TRUE(Has(help.out + help.err, "--scale")) << help.out << help.err;
 }
 
 }  // namespace

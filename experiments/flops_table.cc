@@ -9,17 +9,32 @@
 //
 // Usage: bazel run //experiments:flops_table
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
 #include "mapn/model/compositions.h"
 
 namespace {
 
 using mapn::model::MacCount;
+using mapn::model::MakeModel;
 using mapn::model::Mapn;
-using mapn::model::ModelConfig;
 using mapn::model::PerFrameSimpleBaseline;
 
 constexpr double kPaperBaselineGflops = 11.96;
+
+// Exits with the message: the options below are fixed, so a failure is a
+// bug in this file or in the components.
+template <typename Model>
+Model Build(const typename Model::Options& options) {
+  absl::StatusOr<Model> model = MakeModel<Model>(options);
+  if (!model.ok()) {
+    std::fprintf(stderr, "flops_table: %s\n",
+                 std::string(model.status().message()).c_str());
+    std::exit(1);
+  }
+  return *std::move(model);
+}
 
 }  // namespace
 
@@ -35,10 +50,10 @@ int main() {
       "256x256): %.2f GFLOPs in the HRNet convention\n",
       kPaperBaselineGflops);
   for (int depth : {18, 34, 50}) {
-    ModelConfig config;
-    config.backbone_depth = depth;
-    config.joints = 17;
-    const PerFrameSimpleBaseline model(config);
+    PerFrameSimpleBaseline::Options options;  // 256 x 256, width 64
+    options.extractor.depth = depth;
+    options.head.out_channels = 17;
+    const PerFrameSimpleBaseline model = Build<PerFrameSimpleBaseline>(options);
     const MacCount frame = model->ExtractorMacs() + model->HeadMacs();
     std::printf(
         "SimpleBaseline-R%d 256x256 true_gmacs=%.2f hrnet_gflops=%.2f\n", depth,
@@ -54,9 +69,9 @@ int main() {
       "# MAPN components, 256x256, 13 joints (Penn Action), per frame "
       "(true_gmacs / hrnet_gflops):\n");
   for (int depth : {18, 34}) {
-    ModelConfig config;
-    config.backbone_depth = depth;
-    const Mapn model(config);
+    Mapn::Options options;  // the paper's: 3 x 3 ConvLSTM, head 256, 13 joints
+    options.extractor.depth = depth;
+    const Mapn model = Build<Mapn>(options);
     const MacCount gate = model->PolicyMacs(12) * (1.0 / 12);
     auto line = [](const char* what, const MacCount& m) {
       std::printf("#   %-38s %9.4f %9.4f\n", what, m.true_gmacs(),
