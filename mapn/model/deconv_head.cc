@@ -62,11 +62,8 @@ absl::Status DeconvHeadOptions::Validate() const {
 
 DeconvHeadImpl::DeconvHeadImpl(const Options& options)
     : torch::nn::Module(TypeName()), options_(options) {
-  const absl::Status status = options.Validate();
+  const absl::Status status = ValidateToBuild(options);
   TORCH_CHECK(status.ok(), TypeName(), ": ", status.message());
-  TORCH_CHECK(options.in_channels >= 1, TypeName(),
-              ": in_channels is 0, which only a Pipeline can wire (to its "
-              "extractor's channels); set it to build one on its own");
   const int64_t in_channels = options.in_channels;
   const int64_t head_channels = options.width;
   const int64_t out_channels = options.out_channels;

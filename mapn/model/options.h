@@ -199,6 +199,19 @@ int64_t InChannelsOf(const O& options) {
   return channels;
 }
 
+// Validate(), and for a component built on its own (not by a Pipeline,
+// which wires it first) an "in_channels" of 0 is an error too.
+template <ComponentOptions O>
+absl::Status ValidateToBuild(const O& options) {
+  if (absl::Status valid = options.Validate(); !valid.ok()) return valid;
+  if (InChannelsOf(options) == 0) {
+    return absl::InvalidArgumentError(
+        "in_channels is 0, which only a Pipeline can wire (to its "
+        "extractor's channels); set it to build one on its own");
+  }
+  return absl::OkStatus();
+}
+
 // Sets the "in_channels" field to `channels` where it is 0 (wired).
 template <ComponentOptions O>
 void WireInChannels(O& options, int64_t channels) {

@@ -36,11 +36,8 @@ absl::Status ConvLstmOptions::Validate() const {
 template <StateWarp kWarp>
 ConvLstmImpl<kWarp>::ConvLstmImpl(const Options& options)
     : torch::nn::Module(TypeName()), options_(options) {
-  const absl::Status status = options.Validate();
+  const absl::Status status = ValidateToBuild(options);
   TORCH_CHECK(status.ok(), TypeName(), ": ", status.message());
-  TORCH_CHECK(options.in_channels >= 1, TypeName(),
-              ": in_channels is 0, which only a Pipeline can wire (to its "
-              "extractor's channels); set it to build one on its own");
   const int64_t channels = options.in_channels;
   const int64_t kernel = options.kernel;
   gates_ = register_module(

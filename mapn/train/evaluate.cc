@@ -55,19 +55,7 @@ absl::StatusOr<EvalResult> EvaluateWithRunner(const model::AnyPipeline& model,
     return absl::InvalidArgumentError(
         absl::StrCat("eval batch_size must be >= 1, got ", options.batch_size));
   }
-  if (data.size() == 0)
-    return absl::InvalidArgumentError("no windows to evaluate");
-  if (data.options().input_size != model.input_size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the windows are ", data.options().input_size, " x ",
-        data.options().input_size, " but the model's input_size is ",
-        model.input_size()));
-  }
-  if (data.num_joints() != model.joints()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the dataset has ", data.num_joints(),
-                     " joints but the model predicts ", model.joints()));
-  }
+  MAPN_RETURN_IF_ERROR(data.CheckFits(model.input_size(), model.joints()));
   const PoseDataset& dataset = data.dataset();
   const int joints = static_cast<int>(data.num_joints());
   PckAccumulator pck(dataset.joints,

@@ -224,6 +224,22 @@ int64_t PoseWindows::num_joints() const {
   return state_->dataset.joints.num_joints();
 }
 int64_t PoseWindows::valid_frames() const { return state_->valid_frames; }
+
+absl::Status PoseWindows::CheckFits(int64_t input_size, int64_t joints) const {
+  if (size() == 0) return absl::InvalidArgumentError("there are no windows");
+  if (options().input_size != input_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the windows are ", options().input_size, " x ", options().input_size,
+        " but the model's input_size is ", input_size));
+  }
+  if (num_joints() != joints) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the dataset has ", num_joints(), " joints (",
+                     dataset().joints.name, ") but the model predicts ",
+                     joints));
+  }
+  return absl::OkStatus();
+}
 const PoseWindows::Stats& PoseWindows::stats() const { return state_->stats; }
 
 absl::StatusOr<GopWindow> PoseWindows::SourceWindow(int64_t id) {

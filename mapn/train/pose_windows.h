@@ -132,6 +132,11 @@ class PoseWindows {
   int64_t valid_frames() const;  // real frames over all windows
   const Stats& stats() const;
 
+  // OK when a model of S x S inputs and `joints` outputs can train on or be
+  // evaluated on these windows; InvalidArgument naming both sides (and for
+  // no windows at all).
+  absl::Status CheckFits(int64_t input_size, int64_t joints) const;
+
   // The windows `ids` (any order, repeats allowed), each with its draw from
   // `augment` (one per id), or none when `augment` is empty.
   absl::StatusOr<PoseBatch> Batch(std::span<const int64_t> ids,

@@ -105,21 +105,7 @@ void SetModes(const model::AnyPipeline& model, Stage stage) {
 absl::Status CheckCompatible(const model::AnyPipeline& model,
                              const PoseWindows& data,
                              const TrainOptions& options) {
-  if (data.size() == 0) {
-    return absl::InvalidArgumentError("the training set has no windows");
-  }
-  if (data.options().input_size != model.input_size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the windows are ", data.options().input_size, " x ",
-        data.options().input_size, " but the model's input_size is ",
-        model.input_size()));
-  }
-  if (data.num_joints() != model.joints()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the dataset has ", data.num_joints(), " joints (",
-                     data.dataset().joints.name, ") but the model predicts ",
-                     model.joints()));
-  }
+  MAPN_RETURN_IF_ERROR(data.CheckFits(model.input_size(), model.joints()));
   if (options.stage == Stage::kPropagation &&
       !HasParameters(model.propagator())) {
     return absl::FailedPreconditionError(absl::StrCat(
