@@ -59,22 +59,16 @@ int AddLayer(torch::nn::Module& module, std::vector<ConvLayer>& layers,
 // memory. An asymmetric pad goes through the NHWC view, so the result stays
 // channels_last (padding the NCHW view would not).
 at::Tensor TfConv(const at::Tensor& x, const ConvLayer& l) {
-  const auto [top, bottom] =
-      tfjs::ops::SamePadding(x.size(2), l.kernel, l.stride, 1);
-  const auto [left, right] =
-      tfjs::ops::SamePadding(x.size(3), l.kernel, l.stride, 1);
-  at::Tensor in = x;
-  int64_t ph = 0, pw = 0;
-  if (top == bottom && left == right) {
-    ph = top;
-    pw = left;
-  } else {
-    in = at::constant_pad_nd(x.permute({0, 2, 3, 1}),
-                             {0, 0, left, right, top, bottom}, 0.0)
-             .permute({0, 3, 1, 2});
-  }
-  at::Tensor y = at::conv2d(in, l.weight, l.bias_value, {l.stride, l.stride},
-                            {ph, pw}, {1, 1}, l.depthwise ? l.in : 1);
+  tfjs::ops::ConvParams params;
+  params.stride_h = params.stride_w = l.stride;
+  params.padding = tfjs::ops::Padding::kSame;
+  // tf_ops works on the NHWC view of the channels_last tensor: no copy.
+  absl::StatusOr<at::Tensor> out =
+      tfjs::ops::Conv2D(x.permute({0, 2, 3, 1}), l.weight, l.bias_value, params,
+                        l.depthwise ? l.in : 1);
+  TORCH_CHECK(out.ok(), "MoveNet layer ", l.node, ": ",
+              std::string(out.status().message()));
+  at::Tensor y = out->permute({0, 3, 1, 2});
   switch (l.act) {
     case Act::kNone:
       break;
