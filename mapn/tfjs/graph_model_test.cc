@@ -520,6 +520,101 @@ TEST(GraphModelTest, Uint8QuantizationAndIntOps) {
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("\"arg\""));
 }
 
+// The remaining ops through the graph, on values worked by hand.
+TEST(GraphModelTest, ShapeElementwiseAndSelectionOps) {
+  SyntheticModel m;
+  const Json f32 = SyntheticModel::TypeAttr("DT_FLOAT");
+  const Json i32 = SyntheticModel::TypeAttr("DT_INT32");
+  m.Placeholder("x", "DT_FLOAT", {2, -1});  // [[-1, 0, 4], [2, -3, 0.25]]
+  m.Const("one", at::tensor(1, at::kInt));
+  m.Const("zero", at::tensor(0, at::kInt));
+  m.Const("sizes", at::tensor({1, -1}, at::kInt));
+  m.Const("reps", at::tensor({1, 2}, at::kInt));
+  m.Const("perm", at::tensor({1, 0}, at::kInt));
+  m.Const("dims", at::tensor({2, 2}, at::kInt));
+  m.Const("half", at::tensor(0.5f));
+  m.Const("r0", at::tensor(1.0f));
+  m.Const("r1", at::tensor(2.0f));
+  m.Const("r2", at::tensor(0.25f));
+  m.Const("row", at::tensor({1.0f, 1.0f, 1.0f, 1.0f}));
+  m.Const("ss_b", at::tensor({0, 1}, at::kInt));
+  m.Const("ss_e", at::tensor({0, 3}, at::kInt));
+  m.Const("ss_s", at::tensor({1, 1}, at::kInt));
+  m.Node("split", "Split", {"one", "x"}, {{"num_split", IntAttr(3)}});
+  m.Node("splitv", "SplitV", {"x", "sizes", "one"},
+         {{"num_split", IntAttr(2)}});
+  m.Node("tile", "Tile", {"x", "reps"});
+  m.Node("range", "Range", {"r0", "r1", "r2"}, {{"Tidx", f32}});
+  m.Node("fill", "Fill", {"dims", "half"});
+  m.Node("shape", "Shape", {"x"}, {{"out_type", i32}});
+  m.Node("size", "Size", {"x"}, {{"out_type", i32}});
+  m.Node("expand", "ExpandDims", {"x", "zero"});
+  m.Node("squeeze", "Squeeze", {"expand"}, {{"squeeze_dims", IntsAttr({0})}});
+  m.Node("transpose", "Transpose", {"x", "perm"});
+  m.Node("equal_bad", "Equal", {"x", "row"},
+         {{"incompatible_shape_error", {{"b", false}}}});
+  m.Node("abs", "Abs", {"x"});
+  m.Node("relu6", "Relu6", {"tile"});
+  m.Node("leaky", "LeakyRelu", {"x"}, {{"alpha", {{"f", 0.5}}}});
+  m.Node("recip", "Reciprocal", {"x"});
+  m.Node("sqdiff", "SquaredDifference", {"x", "half"});
+  m.Node("greater", "Greater", {"x", "half"});
+  m.Node("less", "Less", {"x", "half"});
+  m.Node("both", "LogicalAnd", {"greater", "greater"});
+  m.Node("select", "Select", {"less", "abs", "x"});
+  m.Node("addn", "AddN", {"x", "abs", "x"}, {{"N", IntAttr(3)}});
+  m.Node("cast", "Cast", {"greater"},
+         {{"SrcT", SyntheticModel::TypeAttr("DT_BOOL")}, {"DstT", f32}});
+  m.Node("sum", "Sum", {"x", "one"}, {{"keep_dims", {{"b", false}}}});
+  m.Node("slice", "StridedSlice", {"x", "ss_b", "ss_e", "ss_s"},
+         {{"begin_mask", IntAttr(1)}, {"end_mask", IntAttr(1)}});
+  for (const char* o :
+       {"split:2", "splitv:1", "tile",    "range",     "fill",
+        "shape",   "size",     "squeeze", "transpose", "equal_bad",
+        "relu6",   "leaky",    "recip",   "sqdiff",    "both",
+        "select",  "addn",     "cast",    "sum",       "slice"}) {
+    m.Output(o);
+  }
+  auto model = GraphModel::Load(m.Write());
+  ASSERT_TRUE(model.ok()) << model.status();
+  const at::Tensor x =
+      at::tensor({-1.0f, 0.0f, 4.0f, 2.0f, -3.0f, 0.25f}).view({2, 3});
+  auto out = model->Run({{"x", x}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  const std::vector<at::Tensor>& o = *out;
+  EXPECT_EQ(Values(o[0]), (std::vector<float>{4, 0.25f}));  // split:2
+  EXPECT_EQ(Values(o[1]), (std::vector<float>{0, 4, -3, 0.25f}));
+  EXPECT_EQ(o[2].sizes(), (std::vector<int64_t>{2, 6}));
+  EXPECT_EQ(Values(o[2].select(0, 0)),
+            (std::vector<float>{-1, 0, 4, -1, 0, 4}));
+  EXPECT_EQ(Values(o[3]), (std::vector<float>{1, 1.25f, 1.5f, 1.75f}));
+  EXPECT_EQ(Values(o[4]), (std::vector<float>{0.5f, 0.5f, 0.5f, 0.5f}));
+  EXPECT_EQ(o[5].scalar_type(), at::kInt);
+  EXPECT_EQ(Values(o[5]), (std::vector<float>{2, 3}));
+  EXPECT_EQ(o[6].item<int>(), 6);
+  EXPECT_TRUE(o[7].equal(x));
+  EXPECT_EQ(Values(o[8]), (std::vector<float>{-1, 2, 0, -3, 4, 0.25f}));
+  // [2, 3] against [4] does not broadcast: a scalar false in this mode.
+  EXPECT_EQ(o[9].dim(), 0);
+  EXPECT_FALSE(o[9].item<bool>());
+  EXPECT_EQ(Values(o[10].select(0, 0)), (std::vector<float>{0, 0, 4, 0, 0, 4}));
+  EXPECT_EQ(Values(o[11]), (std::vector<float>{-0.5f, 0, 4, 2, -1.5f, 0.25f}));
+  EXPECT_EQ(Values(o[12])[0], -1);
+  EXPECT_TRUE(std::isinf(Values(o[12])[1]));
+  EXPECT_EQ(Values(o[13]),
+            (std::vector<float>{2.25f, 0.25f, 12.25f, 2.25f, 12.25f, 0.0625f}));
+  EXPECT_EQ(Values(o[14]), (std::vector<float>{0, 0, 1, 1, 0, 0}));
+  EXPECT_EQ(Values(o[15]), (std::vector<float>{1, 0, 4, 2, 3, 0.25f}));
+  EXPECT_EQ(Values(o[16]), (std::vector<float>{-1, 0, 12, 6, -3, 0.75f}));
+  EXPECT_EQ(Values(o[17]), (std::vector<float>{0, 0, 1, 1, 0, 0}));
+  EXPECT_EQ(Values(o[18]), (std::vector<float>{3, -0.75f}));
+  EXPECT_EQ(Values(o[19]), (std::vector<float>{0, 4, -3, 0.25f}));
+  // A split that does not divide refuses at run time, naming the node.
+  auto bad = model->Run({{"x", at::zeros({2, 4})}}, {"split"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("\"split\""));
+}
+
 TEST(GraphModelTest, RefusesMissingFiles) {
   auto none = GraphModel::Load("/nonexistent/movenet-thunder.json");
   ASSERT_FALSE(none.ok());
