@@ -13,6 +13,9 @@
 
 #include "mapn/model/concepts.h"
 #include "mapn/model/flops.h"
+#include "mapn/model/pipeline.h"
+#include "mapn/model/policies.h"
+#include "mapn/model/propagators.h"
 #include "mapn/testing/shared_data.h"
 #include "mapn/tfjs/golden_frames.h"
 #include "mapn/tfjs/graph_model.h"
@@ -154,6 +157,62 @@ TEST(MoveNetParityTest, NativeEqualsGraphAndTfjs) {
         options.model_name().c_str(), frames, graph_px, graph_score, tfjs_px,
         tfjs_score, feature_diff);
   }
+}
+
+// Per-frame MoveNet as a mapn Pipeline: the encoder and head compose with
+// any propagator and policy, here PassThrough and AlwaysExtract, and give
+// the graph's keypoints on every frame of a window.
+TEST(MoveNetParityTest, PipelineGivesTheGraphsKeypoints) {
+  MAPN_REQUIRE_SHARED_DATA(shared);
+  const MoveNetOptions options{.variant = kLightning};
+  absl::StatusOr<std::string> path = tfjs::FindModel(options.model_name());
+  if (!path.ok()) GTEST_SKIP() << path.status().message();
+  auto graph = tfjs::GraphModel::Load(*path);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  auto net = LoadMoveNet(options);
+  ASSERT_TRUE(net.ok()) << net.status();
+  model::ModelConfig config;
+  config.input_size = options.input_size();
+  config.joints = kHeadChannels;  // the head's per-pixel outputs
+  using PerFrameMoveNet = model::Pipeline<MoveNetEncoder, model::PassThrough,
+                                          model::AlwaysExtract, MoveNetHead>;
+  PerFrameMoveNet pipeline(config, net->encoder, model::PassThrough(),
+                           model::AlwaysExtract(), net->head);
+  pipeline->eval();
+  // A window of three real frames (T = 3, B = 1).
+  std::vector<at::Tensor> inputs, frames;
+  for (const tfjs::GoldenFrame& f : tfjs::GoldenFrames()) {
+    if (inputs.size() == 3) break;
+    auto rgb = tfjs::DecodeRgbFrame(shared + "/" + f.clip, f.frame);
+    ASSERT_TRUE(rgb.ok()) << rgb.status();
+    auto input = tfjs::ModelInput(options.model_name(), *rgb);
+    ASSERT_TRUE(input.ok());
+    inputs.push_back(*input);
+    frames.push_back(input->to(at::kFloat).div(255).permute({0, 3, 1, 2})[0]);
+  }
+  const int64_t s = options.input_size();
+  GopBatch batch;
+  batch.rgb = at::stack(frames).unsqueeze(0);  // [1, 3, 3, S, S]
+  batch.motion = at::zeros({1, 3, 2, s, s});
+  batch.residual = at::zeros({1, 3, 3, s, s});
+  batch.valid = at::ones({1, 3}, at::kBool);
+  auto result = pipeline->Run(batch);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->heatmaps.sizes(),
+            (std::vector<int64_t>{1, 3, kHeadChannels, s / 4, s / 4}));
+  for (int64_t t = 0; t < 3; ++t) {
+    const at::Tensor kp =
+        net->head->DecodeKeypoints(result->heatmaps[0][t].unsqueeze(0));
+    auto reference = graph->Run({{"input", inputs[t]}});
+    ASSERT_TRUE(reference.ok()) << reference.status();
+    const at::Tensor ref = (*reference)[0].view({1, 17, 3});
+    const at::Tensor d = (kp - ref).abs();
+    EXPECT_LE(d.narrow(2, 0, 2).max().item<double>() * s, 0.5) << "frame " << t;
+    EXPECT_LE(d.select(2, 2).max().item<double>(), 1e-3) << "frame " << t;
+  }
+  EXPECT_EQ(result->macs(0, 1).true_macs,
+            net->encoder->Macs(s).true_macs +
+                net->head->Macs(s / 4, s / 4).true_macs);
 }
 
 }  // namespace
