@@ -1010,9 +1010,9 @@ absl::Status LoadWeights(const Json& manifest, const std::string& dir,
       e.dtype = w.at("dtype").get<std::string>();
       int64_t numel = 1;
       for (int64_t d : e.shape) {
-        if (d < 0) {
+        if (d < 0 || (d > 0 && numel > (int64_t{1} << 40) / d)) {
           return absl::InvalidArgumentError(absl::StrCat(
-              path, ": weight \"", e.name, "\" has a negative dimension"));
+              path, ": weight \"", e.name, "\" has a negative or huge shape"));
         }
         numel *= d;
       }
