@@ -56,7 +56,7 @@ std::string Base64Decode(const std::string& in) {
   for (char c : in) {
     const size_t pos = kChars.find(c);
     if (pos == std::string::npos) break;  // '=' padding ends the data
-    val = (val << 6) + static_cast<int>(pos);
+    val = ((val << 6) | static_cast<int>(pos)) & 0xFFFFFF;  // 4 sextets
     bits += 6;
     if (bits >= 0) {
       out.push_back(static_cast<char>((val >> bits) & 0xFF));

@@ -415,9 +415,10 @@ Json StrAttr(const std::string& raw) {
   static const char* k =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
-  int val = 0, bits = -6;
+  unsigned val = 0;
+  int bits = -6;
   for (unsigned char c : raw) {
-    val = (val << 8) + c;
+    val = ((val << 8) | c) & 0xFFFFFF;  // 3 bytes
     bits += 8;
     while (bits >= 0) {
       out.push_back(k[(val >> bits) & 0x3F]);
