@@ -2,13 +2,15 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <memory>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "mapn/core/status_macros.h"
-#include "mapn/tfjs/tf_ops.h"
 #include "mapn/video/ffmpeg_decoder.h"
 #include "mapn/video/yuv.h"
 
@@ -68,13 +70,41 @@ absl::StatusOr<at::Tensor> DecodeRgbFrame(const std::string& path,
 }
 
 at::Tensor SquareImage(const at::Tensor& rgb, int64_t size) {
-  const int64_t h = rgb.size(0), w = rgb.size(1), side = std::max(h, w);
-  const at::Tensor padded = at::constant_pad_nd(
-      rgb.to(at::kFloat).unsqueeze(0), {0, 0, 0, side - w, 0, side - h}, 0.0);
-  // Valid by construction: 4-D, positive sizes, one mode.
-  const at::Tensor resized = *ops::ResizeBilinear(padded, size, size, false,
-                                                  /*half_pixel_centers=*/true);
-  return at::round(resized).clamp(0, 255).contiguous();
+  // Scalar double arithmetic rather than LibTorch's kernels: their SIMD
+  // paths differ between CPUs, and one ulp can flip a rounded value, which
+  // would change the input's hash from the one in the golden file.
+  const at::Tensor src = rgb.contiguous();
+  const uint8_t* p = src.data_ptr<uint8_t>();
+  const int64_t h = src.size(0), w = src.size(1), side = std::max(h, w);
+  const double scale = static_cast<double>(side) / static_cast<double>(size);
+  std::vector<int64_t> lo(size), hi(size);
+  std::vector<double> frac(size);
+  for (int64_t o = 0; o < size; ++o) {
+    const double at = (static_cast<double>(o) + 0.5) * scale - 0.5;
+    const double f = std::floor(at);
+    lo[o] = std::max<int64_t>(static_cast<int64_t>(f), 0);
+    hi[o] = std::min<int64_t>(static_cast<int64_t>(std::ceil(at)), side - 1);
+    frac[o] = at - f;
+  }
+  // The padded square: black beyond the image's bottom and right edges.
+  auto value = [&](int64_t y, int64_t x, int64_t c) -> double {
+    return (y < h && x < w) ? p[(y * w + x) * 3 + c] : 0.0;
+  };
+  at::Tensor out = at::empty({1, size, size, 3}, at::kFloat);
+  float* q = out.data_ptr<float>();
+  for (int64_t y = 0; y < size; ++y) {
+    for (int64_t x = 0; x < size; ++x) {
+      for (int64_t c = 0; c < 3; ++c) {
+        const double tl = value(lo[y], lo[x], c), tr = value(lo[y], hi[x], c);
+        const double bl = value(hi[y], lo[x], c), br = value(hi[y], hi[x], c);
+        const double top = tl + (tr - tl) * frac[x];
+        const double bottom = bl + (br - bl) * frac[x];
+        const double v = std::round(top + (bottom - top) * frac[y]);
+        *q++ = static_cast<float>(std::clamp(v, 0.0, 255.0));
+      }
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<at::Tensor> ModelInput(const std::string& model,

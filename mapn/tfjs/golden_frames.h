@@ -46,8 +46,9 @@ absl::StatusOr<at::Tensor> DecodeRgbFrame(const std::string& path,
 
 // Pads `rgb` (uint8 [H, W, 3]) to a square with black at the bottom or
 // right (so the image keeps its top-left origin and aspect ratio) and
-// resizes it to size x size with TF's half-pixel bilinear rule, rounded to
-// integers: float [1, size, size, 3] in 0-255.
+// resizes it to size x size with TF's half-pixel bilinear rule (in scalar
+// double arithmetic, the same on every CPU), rounded to integers: float
+// [1, size, size, 3] in 0-255.
 at::Tensor SquareImage(const at::Tensor& rgb, int64_t size);
 
 // The input `model` (a name from model_files.h) expects, made from `rgb`:
