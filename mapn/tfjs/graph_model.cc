@@ -908,7 +908,9 @@ absl::Status NodeCompiler::Compile() {
   }
   if (op == "Mean" || op == "Sum" || op == "Max") {
     MAPN_RETURN_IF_ERROR(Arity(2, 2));
-    MAPN_RETURN_IF_ERROR(TypeIn("T", kNum));
+    // TF's integer Mean truncates; LibTorch has none: float only.
+    MAPN_RETURN_IF_ERROR(
+        TypeIn("T", op == "Mean" ? std::set<std::string>{"DT_FLOAT"} : kNum));
     MAPN_ASSIGN_OR_RETURN(const bool keep, Bool("keep_dims", false));
     const std::string kind = op;
     out_->kernel = [kind, keep](A in) -> R {
@@ -1066,11 +1068,11 @@ absl::Status LoadWeights(const Json& manifest, const std::string& dir,
       at::Tensor t;
       if (e.qdtype == "float16") {
         t = at::empty(e.shape, at::kHalf);
-        std::memcpy(t.data_ptr(), p, e.bytes);
+        if (e.bytes > 0) std::memcpy(t.data_ptr(), p, e.bytes);
         t = t.to(at::kFloat);
       } else if (e.qdtype == "uint8" || e.qdtype == "uint16") {
         t = at::empty(e.shape, e.qdtype == "uint8" ? at::kByte : at::kShort);
-        std::memcpy(t.data_ptr(), p, e.bytes);
+        if (e.bytes > 0) std::memcpy(t.data_ptr(), p, e.bytes);
         if (e.qdtype == "uint16") {
           // No uint16 in LibTorch: widen the int16 bit pattern.
           t = t.to(at::kInt).bitwise_and(0xFFFF);
@@ -1081,7 +1083,7 @@ absl::Status LoadWeights(const Json& manifest, const std::string& dir,
         t = at::empty(e.shape, e.dtype == "float32" ? at::kFloat
                                : e.dtype == "int32" ? at::kInt
                                                     : at::kBool);
-        std::memcpy(t.data_ptr(), p, e.bytes);
+        if (e.bytes > 0) std::memcpy(t.data_ptr(), p, e.bytes);
       }
       impl->consts[e.name] = t;
     }
