@@ -1,0 +1,218 @@
+// CPU speed of MoveNet's native encoder and head (mapn/movenet), Lightning
+// at 192 x 192 and Thunder at 256 x 256, batch 1, inference, beside a dense
+// 3 x 3 convolution (64 -> 64 channels at 64 x 64, channels_last) measured in
+// the same run: each reports multiply-adds per second (true MACs of every
+// convolution, flops.h), and the summary prints each one's rate as a
+// fraction of the dense convolution's (each time the minimum over 15
+// repetitions). Goal: the encoders reach at least
+// 0.25 of it (MobileNetV2's depthwise layers do little work per byte). The
+// TF.js graph interpreter on the same model is timed too when the model
+// cache exists (tools/setup.sh), for the native modules' speed-up.
+//
+// The last lines are
+//
+//   <name>_ms=<t> <name>_gmacs_per_s=<r> <name>_ratio=<rate / dense rate>
+//
+// The encoder and head carry the pretrained weights when the model cache
+// exists (tools/setup.sh). Without it they get random weights and
+// denormal floats are flushed to zero: random weights drive MobileNetV2's
+// activations into the denormal range, which made the random-weight
+// encoder ~5x slower than the real one (Lightning 37 ms against 7.9 ms);
+// with flushing it runs at the real one's speed (7.5 ms).
+//
+// Usage: bazel run //benchmarks:movenet_benchmark  (.bazelrc builds -O2)
+//        (MAPN_NUM_THREADS fixes the thread count; the default is all CPUs)
+#include <ATen/ATen.h>
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "mapn/model/flops.h"
+#include "mapn/movenet/movenet.h"
+#include "mapn/tfjs/graph_model.h"
+#include "mapn/tfjs/model_files.h"
+
+namespace {
+
+using mapn::movenet::kLightning;
+using mapn::movenet::kThunder;
+using mapn::movenet::LoadMoveNet;
+using mapn::movenet::MoveNet;
+using mapn::movenet::MoveNetEncoder;
+using mapn::movenet::MoveNetHead;
+using mapn::movenet::MoveNetOptions;
+using mapn::movenet::MoveNetVariant;
+
+// Multiply-adds per iteration of each benchmark, for the summary.
+std::map<std::string, double>& Macs() {
+  static auto* macs = new std::map<std::string, double>;
+  return *macs;
+}
+
+// The name BENCHMARK_CAPTURE gives a benchmark of `variant`.
+std::string Name(const char* function, MoveNetVariant variant) {
+  return std::string(function) +
+         (variant == kThunder ? "/Thunder" : "/Lightning");
+}
+
+void SetMacs(benchmark::State& state, const std::string& name, double macs) {
+  Macs()[name] = macs;
+  state.counters["GMAC/s"] = benchmark::Counter(
+      macs / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_DenseConv3x3(benchmark::State& state) {
+  const at::NoGradGuard no_grad;
+  const at::Tensor x =
+      at::rand({1, 64, 64, 64}).contiguous(at::MemoryFormat::ChannelsLast);
+  const at::Tensor w =
+      at::rand({64, 64, 3, 3}).contiguous(at::MemoryFormat::ChannelsLast);
+  const at::Tensor b = at::rand({64});
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(at::conv2d(x, w, b, {1, 1}, {1, 1}));
+  }
+  SetMacs(state, "BM_DenseConv3x3",
+          mapn::model::ConvMacs(64, 64, 3, 3, 64, 64).true_macs);
+}
+
+// The pretrained modules, or random ones with denormals flushed (above).
+MoveNet Modules(const MoveNetOptions& options) {
+  absl::StatusOr<MoveNet> net = LoadMoveNet(options);
+  if (net.ok()) return *net;
+  at::globalContext().setFlushDenormal(true);
+  MoveNet random{MoveNetEncoder(options), MoveNetHead(options)};
+  random.encoder->eval();
+  random.head->eval();
+  return random;
+}
+
+void BM_MoveNetEncoder(benchmark::State& state, MoveNetVariant variant) {
+  const MoveNetOptions options{.variant = variant};
+  MoveNetEncoder encoder = Modules(options).encoder;
+  const at::NoGradGuard no_grad;
+  const int64_t s = options.input_size();
+  const at::Tensor rgb = at::rand({1, 3, s, s});
+  for (auto _ : state) benchmark::DoNotOptimize(encoder->Extract(rgb));
+  SetMacs(state, Name("BM_MoveNetEncoder", variant),
+          encoder->Macs(s).true_macs);
+}
+
+void BM_MoveNetHead(benchmark::State& state, MoveNetVariant variant) {
+  const MoveNetOptions options{.variant = variant};
+  MoveNetHead head = Modules(options).head;
+  const at::NoGradGuard no_grad;
+  const int64_t side = options.input_size() / 4;
+  const at::Tensor features =
+      at::rand({1, 24, side, side}).contiguous(at::MemoryFormat::ChannelsLast);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(head->DecodeKeypoints(head->Decode(features)));
+  }
+  SetMacs(state, Name("BM_MoveNetHead", variant),
+          head->Macs(side, side).true_macs);
+}
+
+// The interpreter on the same model (the whole graph: preprocessing,
+// encoder, head and decoding), when the model cache exists.
+void BM_GraphModel(benchmark::State& state, MoveNetVariant variant) {
+  const MoveNetOptions options{.variant = variant};
+  absl::StatusOr<std::string> path =
+      mapn::tfjs::FindModel(options.model_name());
+  if (!path.ok()) {
+    state.SkipWithError(std::string(path.status().message()).c_str());
+    return;
+  }
+  absl::StatusOr<mapn::tfjs::GraphModel> graph =
+      mapn::tfjs::GraphModel::Load(*path);
+  if (!graph.ok()) {
+    state.SkipWithError(std::string(graph.status().message()).c_str());
+    return;
+  }
+  const int64_t s = options.input_size();
+  const at::Tensor image = at::randint(0, 256, {1, s, s, 3}, at::kInt);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(graph->Run({{"input", image}}));
+  }
+  MoveNetEncoder encoder(options);
+  MoveNetHead head(options);
+  SetMacs(state, Name("BM_GraphModel", variant),
+          encoder->Macs(s).true_macs + head->Macs(s / 4, s / 4).true_macs);
+}
+
+// Many short repetitions, summarised by their minimum: the development
+// machine is shared, and the fastest repetition is the one least disturbed
+// by other processes (means moved by 10x between runs under load).
+double Min(const std::vector<double>& v) {
+  return *std::min_element(v.begin(), v.end());
+}
+void Setup(benchmark::internal::Benchmark* b) {
+  b->Unit(benchmark::kMillisecond)
+      ->MinTime(0.05)
+      ->Repetitions(15)
+      ->ComputeStatistics("min", Min)
+      ->ReportAggregatesOnly(true);
+}
+
+BENCHMARK(BM_DenseConv3x3)->Apply(Setup);
+BENCHMARK_CAPTURE(BM_MoveNetEncoder, Lightning, kLightning)->Apply(Setup);
+BENCHMARK_CAPTURE(BM_MoveNetEncoder, Thunder, kThunder)->Apply(Setup);
+BENCHMARK_CAPTURE(BM_MoveNetHead, Lightning, kLightning)->Apply(Setup);
+BENCHMARK_CAPTURE(BM_MoveNetHead, Thunder, kThunder)->Apply(Setup);
+BENCHMARK_CAPTURE(BM_GraphModel, Lightning, kLightning)->Apply(Setup);
+BENCHMARK_CAPTURE(BM_GraphModel, Thunder, kThunder)->Apply(Setup);
+
+// Keeps each benchmark's minimum real time (milliseconds) for the summary.
+class CollectingReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      if (run.run_type == Run::RT_Aggregate && run.aggregate_name == "min" &&
+          !run.error_occurred) {
+        std::string name = run.run_name.str();  // "BM_x/Variant/min_time:..."
+        name = name.substr(0, name.find("/min_time:"));
+        times_.emplace_back(name, run.GetAdjustedRealTime());
+      }
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  const std::vector<std::pair<std::string, double>>& times() const {
+    return times_;
+  }
+
+ private:
+  std::vector<std::pair<std::string, double>> times_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  CollectingReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+
+  double dense_rate = 0;
+  for (const auto& [name, ms] : reporter.times()) {
+    if (name == "BM_DenseConv3x3") dense_rate = Macs()[name] / (ms * 1e-3);
+  }
+  if (dense_rate <= 0) {
+    std::printf("BM_DenseConv3x3 did not run: no ratios\n");
+    return 1;
+  }
+  std::printf("threads=%d weights=%s\n", at::get_num_threads(),
+              mapn::tfjs::FindModel("movenet-thunder").ok()
+                  ? "pretrained"
+                  : "random (no model cache)");
+  for (const auto& [name, ms] : reporter.times()) {
+    const double rate = Macs()[name] / (ms * 1e-3);
+    std::printf("%s_ms=%.3f %s_gmacs_per_s=%.2f %s_ratio=%.3f\n", name.c_str(),
+                ms, name.c_str(), rate / 1e9, name.c_str(), rate / dense_rate);
+  }
+  return 0;
+}
