@@ -47,7 +47,6 @@ using mapn::movenet::MoveNet;
 using mapn::movenet::MoveNetEncoder;
 using mapn::movenet::MoveNetHead;
 using mapn::movenet::MoveNetOptions;
-using mapn::movenet::MoveNetVariant;
 
 // Multiply-adds per iteration of each benchmark, for the summary.
 std::map<std::string, double>& Macs() {
@@ -56,7 +55,7 @@ std::map<std::string, double>& Macs() {
 }
 
 // The name BENCHMARK_CAPTURE gives a benchmark of `variant`.
-std::string Name(const char* function, MoveNetVariant variant) {
+std::string Name(const char* function, const std::string& variant) {
   return std::string(function) +
          (variant == kThunder ? "/Thunder" : "/Lightning");
 }
@@ -92,7 +91,7 @@ MoveNet Modules(const MoveNetOptions& options) {
   return random;
 }
 
-void BM_MoveNetEncoder(benchmark::State& state, MoveNetVariant variant) {
+void BM_MoveNetEncoder(benchmark::State& state, const std::string& variant) {
   const MoveNetOptions options{.variant = variant};
   MoveNetEncoder encoder = Modules(options).encoder;
   const at::NoGradGuard no_grad;
@@ -103,7 +102,7 @@ void BM_MoveNetEncoder(benchmark::State& state, MoveNetVariant variant) {
           encoder->Macs(s).true_macs);
 }
 
-void BM_MoveNetHead(benchmark::State& state, MoveNetVariant variant) {
+void BM_MoveNetHead(benchmark::State& state, const std::string& variant) {
   const MoveNetOptions options{.variant = variant};
   MoveNetHead head = Modules(options).head;
   const at::NoGradGuard no_grad;
@@ -119,7 +118,7 @@ void BM_MoveNetHead(benchmark::State& state, MoveNetVariant variant) {
 
 // The interpreter on the same model (the whole graph: preprocessing,
 // encoder, head and decoding), when the model cache exists.
-void BM_GraphModel(benchmark::State& state, MoveNetVariant variant) {
+void BM_GraphModel(benchmark::State& state, const std::string& variant) {
   const MoveNetOptions options{.variant = variant};
   absl::StatusOr<std::string> path =
       mapn::tfjs::FindModel(options.model_name());

@@ -27,6 +27,7 @@
 #include "mapn/estimate/pose_track.h"
 #include "mapn/estimate/progress.h"
 #include "mapn/model/composition.h"
+#include "mapn/movenet/pretrained.h"
 #include "mapn/video/ffmpeg_stream_source.h"
 #include "mapn/video/transcode.h"
 
@@ -34,6 +35,10 @@
 ABSL_FLAG(std::string, estimate_checkpoint, "",
           "The model (a checkpoint of mapn train); default: the model "
           "bundled with mapn, trained on SynthPose.");
+ABSL_FLAG(std::string, estimate_model, "",
+          "A pretrained model instead of a checkpoint: movenet_thunder or "
+          "movenet_lightning (Google's MoveNet on every frame, from the model "
+          "cache tools/setup.sh fills).");
 ABSL_FLAG(std::string, estimate_out, "",
           "Where the poses go as JSON (default: VIDEO_STEM.poses.json in "
           "the current directory).");
@@ -224,29 +229,44 @@ int RunEstimate(const std::vector<std::string>& args,
     }
   }
 
-  std::string checkpoint = absl::GetFlag(FLAGS_estimate_checkpoint);
-  const bool causal = absl::GetFlag(FLAGS_estimate_causal);
-  if (checkpoint.empty()) {
-    absl::StatusOr<std::string> bundled = DefaultCheckpointPath(causal);
-    if (!bundled.ok())
-      return Failure(self.name, std::string(bundled.status().message()));
-    checkpoint = *bundled;
-  }
   absl::StatusOr<std::vector<std::string>> overrides =
       ModelSettings(nullptr, absl::GetFlag(FLAGS_estimate_set), {});
   if (!overrides.ok()) {
     return UsageError(self, std::string(overrides.status().message()));
   }
-  absl::StatusOr<model::AnyPipeline> model =
-      model::LoadPipeline(checkpoint, *context.compositions, *overrides);
+  std::string checkpoint = absl::GetFlag(FLAGS_estimate_checkpoint);
+  const std::string pretrained = absl::GetFlag(FLAGS_estimate_model);
+  const bool causal = absl::GetFlag(FLAGS_estimate_causal);
+  if (!pretrained.empty() && !checkpoint.empty()) {
+    return UsageError(self, "--model and --checkpoint exclude each other");
+  }
+  if (!pretrained.empty() && !overrides->empty()) {
+    return UsageError(self, "--set applies to a checkpoint's model, not --model");
+  }
+  absl::StatusOr<model::AnyPipeline> model;
+  if (!pretrained.empty()) {
+    model = movenet::PretrainedModel(pretrained);
+    if (absl::IsInvalidArgument(model.status())) {
+      return UsageError(self, std::string(model.status().message()));
+    }
+    checkpoint = pretrained;
+  } else {
+    if (checkpoint.empty()) {
+      absl::StatusOr<std::string> bundled = DefaultCheckpointPath(causal);
+      if (!bundled.ok())
+        return Failure(self.name, std::string(bundled.status().message()));
+      checkpoint = *bundled;
+    }
+    model = model::LoadPipeline(checkpoint, *context.compositions, *overrides);
+  }
   if (!model.ok())
     return Failure(self.name, std::string(model.status().message()));
   if (causal && !model->causal()) {
     return Failure(
         self.name,
-        absl::StrCat("--causal needs a checkpoint with a causal "
+        absl::StrCat("--causal needs a model with a causal "
                      "gate (causal_mapn); '",
-                     checkpoint, "' holds a ", model->composition()));
+                     checkpoint, "' is a ", model->composition()));
   }
   std::optional<model::AnyPipeline> baseline;
   if (absl::GetFlag(FLAGS_estimate_compare_baseline)) {
@@ -314,10 +334,12 @@ const Subcommand kEstimateCommand = {
     "on I-frames and on the P-frames the residual gate picks; other frames "
     "propagate features with the codec's motion vectors. Without "
     "--checkpoint it uses the model bundled with mapn, trained on SynthPose "
-    "(synthetic figures: expect rough poses on real people). Writes "
+    "(synthetic figures: expect rough poses on real people); --model "
+    "movenet_thunder or movenet_lightning runs Google's pretrained MoveNet "
+    "on every frame instead (17 COCO keypoints). Writes "
     "VIDEO_STEM.poses.json (or --out), optionally --csv, --overlay and "
     "--overlay_frames, and prints keyframes, MACs per frame against the "
-    "per-frame Simple Baseline and, with --compare_baseline, the measured "
+    "per-frame baseline and, with --compare_baseline, the measured "
     "speed-up.",
     __FILE__,
     1,

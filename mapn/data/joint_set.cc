@@ -87,9 +87,50 @@ const JointSet& JhmdbJoints() {
   return *kSet;
 }
 
+const JointSet& CocoJoints() {
+  static const JointSet* const kSet = new JointSet{
+      .name = "coco",
+      .joint_names = {"nose", "l_eye", "r_eye", "l_ear", "r_ear",
+                      "l_shoulder", "r_shoulder", "l_elbow", "r_elbow",
+                      "l_wrist", "r_wrist", "l_hip", "r_hip", "l_knee",
+                      "r_knee", "l_ankle", "r_ankle"},
+      .flip_pairs = {{1, 2}, {3, 4}, {5, 6}, {7, 8}, {9, 10}, {11, 12},
+                     {13, 14}, {15, 16}},
+      .pck_groups = {{"Head", {0, 1, 2, 3, 4}},
+                     {"Sho.", {5, 6}},
+                     {"Elb.", {7, 8}},
+                     {"Wri.", {9, 10}},
+                     {"Hip", {11, 12}},
+                     {"Knee", {13, 14}},
+                     {"Ank.", {15, 16}}},
+      // COCO's skeleton, 0-based.
+      .skeleton = {{15, 13},
+                   {13, 11},
+                   {16, 14},
+                   {14, 12},
+                   {11, 12},
+                   {5, 11},
+                   {6, 12},
+                   {5, 6},
+                   {5, 7},
+                   {6, 8},
+                   {7, 9},
+                   {8, 10},
+                   {1, 2},
+                   {0, 1},
+                   {0, 2},
+                   {1, 3},
+                   {2, 4},
+                   {3, 5},
+                   {4, 6}},
+  };
+  return *kSet;
+}
+
 std::optional<JointSet> JointSetByName(const std::string& name) {
   if (name == PennActionJoints().name) return PennActionJoints();
   if (name == JhmdbJoints().name) return JhmdbJoints();
+  if (name == CocoJoints().name) return CocoJoints();
   return std::nullopt;
 }
 

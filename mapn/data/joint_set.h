@@ -12,6 +12,10 @@
 //     l_wrist, r_wrist, l_hip, r_hip, l_knee, r_knee, l_ankle, r_ankle.
 //   JHMDB (15): neck, belly, face, r_shoulder, l_shoulder, r_hip, l_hip,
 //     r_elbow, l_elbow, r_knee, l_knee, r_wrist, l_wrist, r_ankle, l_ankle.
+//   COCO (17): nose, l_eye, r_eye, l_ear, r_ear, l_shoulder, r_shoulder,
+//     l_elbow, r_elbow, l_wrist, r_wrist, l_hip, r_hip, l_knee, r_knee,
+//     l_ankle, r_ankle (MoveNet's outputs; the Head column is the five face
+//     points).
 // JHMDB's Head column is the face joint alone; neck and belly count only in
 // the Mean (the convention of mmpose's JhmdbPCKAccuracy, and the only one
 // under which the paper's Table 4 means follow from its columns).
@@ -53,11 +57,12 @@ struct JointSet {
   std::vector<int> FlipPermutation() const;
 };
 
-// The two datasets' joint sets; references to static objects.
+// The joint sets; references to static objects.
 const JointSet& PennActionJoints();
 const JointSet& JhmdbJoints();
+const JointSet& CocoJoints();
 
-// Looks a joint set up by name ("penn_action" or "jhmdb").
+// Looks a joint set up by name ("penn_action", "jhmdb" or "coco").
 std::optional<JointSet> JointSetByName(const std::string& name);
 
 }  // namespace mapn

@@ -25,6 +25,7 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 JointSet JointSetForModel(int64_t joints) {
   if (joints == PennActionJoints().num_joints()) return PennActionJoints();
   if (joints == JhmdbJoints().num_joints()) return JhmdbJoints();
+  if (joints == CocoJoints().num_joints()) return CocoJoints();
   JointSet generic;
   generic.name = absl::StrCat("generic_", joints);
   for (int64_t j = 0; j < joints; ++j) {

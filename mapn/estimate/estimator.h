@@ -115,8 +115,8 @@ absl::StatusOr<PoseTrack> EstimatePoses(
 }
 
 // The joint set for a model with `joints` outputs: Penn Action's for 13,
-// JHMDB's for 15, otherwise generic names joint_0, joint_1, ... with no
-// skeleton.
+// JHMDB's for 15, COCO's for 17, otherwise generic names joint_0, joint_1,
+// ... with no skeleton.
 JointSet JointSetForModel(int64_t joints);
 
 }  // namespace mapn

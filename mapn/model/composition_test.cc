@@ -32,7 +32,8 @@ const std::vector<std::string> kDefaultNames = {"mapn",
                                                 "gate_no_pe",
                                                 "fixed_interval",
                                                 "residual_energy",
-                                                "causal_mapn"};
+                                                "causal_mapn",
+                                                "movenet"};
 
 // A composition only this test knows, of a test extractor and library parts.
 using CountingComposition =
@@ -61,7 +62,7 @@ TEST(CompositionTableTest, DefaultNamesAreUniqueAndInTheDocumentedOrder) {
   EXPECT_EQ(table.NameList(),
             "mapn, simple_baseline, iframe_nowarp, iframe_warp, "
             "always_extract, frame_gate, gate_no_temporal_no_pe, gate_no_pe, "
-            "fixed_interval, residual_energy, causal_mapn");
+            "fixed_interval, residual_energy, causal_mapn, movenet");
 }
 
 TEST(CompositionTableTest, NamesTheExpectedTypes) {
@@ -84,6 +85,7 @@ TEST(CompositionTableTest, NamesTheExpectedTypes) {
   EXPECT_EQ(type_of("fixed_interval"), FixedIntervalWarp::Impl::TypeName());
   EXPECT_EQ(type_of("residual_energy"), ResidualEnergyWarp::Impl::TypeName());
   EXPECT_EQ(type_of("causal_mapn"), CausalMapn::Impl::TypeName());
+  EXPECT_EQ(type_of("movenet"), PerFrameMoveNet::Impl::TypeName());
   EXPECT_EQ(Mapn::Impl::TypeName(),
             "Pipeline<SimpleBaselineEncoder, MotionWarpConvLstm, ResidualGate, "
             "DeconvHead>");
@@ -142,8 +144,13 @@ TEST(CompositionTableTest, DescribeListsEachCompositionsComponents) {
   for (size_t i = 0; i < lines.size(); ++i) {
     EXPECT_EQ(lines[i].substr(0, 4 + kDefaultNames[i].size() + 1),
               "    " + kDefaultNames[i] + " ");
-    EXPECT_EQ(lines[i].find("SimpleBaselineEncoder + "), 4u + 24u) << i;
+    // Every line's components start in the same column.
+    EXPECT_NE(lines[i][4 + 24], ' ') << i;
+    EXPECT_EQ(lines[i][4 + 23], ' ') << i;
   }
+  EXPECT_EQ(lines.back(), "    movenet" + std::string(17, ' ') +
+                              "MoveNetEncoder + PassThrough + AlwaysExtract + "
+                              "MoveNetHead");
   EXPECT_NE(help.find("gate_no_temporal_no_pe  SimpleBaselineEncoder + "
                       "MotionWarpConvLstm + ResidualGateNoTemporalNoPe + "
                       "DeconvHead"),

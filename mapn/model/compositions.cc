@@ -24,6 +24,8 @@ template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
                             ResidualEnergyGate, DeconvHead>;
 template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
                             CausalResidualGate, DeconvHead>;
+template class PipelineImpl<movenet::MoveNetEncoder, PassThrough, AlwaysExtract,
+                            movenet::MoveNetHead>;
 template class PipelineStream<SimpleBaselineEncoder, MotionWarpConvLstm,
                               CausalResidualGate, DeconvHead>;
 
@@ -33,7 +35,8 @@ const CompositionTable& DefaultCompositions() {
                            Mapn, PerFrameSimpleBaseline, IFrameOnlyNoWarp,
                            IFrameOnlyWarp, AlwaysExtractWarp, FrameGateWarp,
                            MapnGateNoTemporalNoPe, MapnGateNoPe,
-                           FixedIntervalWarp, ResidualEnergyWarp, CausalMapn>());
+                           FixedIntervalWarp, ResidualEnergyWarp, CausalMapn,
+                           PerFrameMoveNet>());
   return *table;
 }
 

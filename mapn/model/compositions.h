@@ -33,6 +33,10 @@
 //        CausalMapn         "causal_mapn"     residual gate deciding frame t
 //                                             from residuals <= t (live
 //                                             streams, with PipelineStream)
+//   Pretrained pose models (weights from mapn/movenet's import)
+//        PerFrameMoveNet    "movenet"         MoveNet singlepose on every
+//                                             frame (Lightning or Thunder:
+//                                             an option)
 //
 // Example:
 //
@@ -50,6 +54,7 @@
 #include "mapn/model/policies.h"
 #include "mapn/model/propagators.h"
 #include "mapn/model/resnet.h"
+#include "mapn/movenet/movenet.h"
 
 namespace mapn::model {
 
@@ -92,6 +97,11 @@ using CausalMapn =
     SimpleBaselineComposition<"causal_mapn", MotionWarpConvLstm,
                               CausalResidualGate>;
 
+// Pretrained pose models.
+using PerFrameMoveNet =
+    Composition<"movenet", movenet::MoveNetEncoder, PassThrough, AlwaysExtract,
+                movenet::MoveNetHead>;
+
 // Streaming for the causal compositions.
 using CausalMapnStream =
     PipelineStream<SimpleBaselineEncoder, MotionWarpConvLstm,
@@ -123,6 +133,8 @@ extern template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
                                    ResidualEnergyGate, DeconvHead>;
 extern template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
                                    CausalResidualGate, DeconvHead>;
+extern template class PipelineImpl<movenet::MoveNetEncoder, PassThrough,
+                                   AlwaysExtract, movenet::MoveNetHead>;
 extern template class PipelineStream<SimpleBaselineEncoder, MotionWarpConvLstm,
                                      CausalResidualGate, DeconvHead>;
 

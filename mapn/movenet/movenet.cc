@@ -233,8 +233,19 @@ absl::StatusOr<at::Tensor> Constant(const tfjs::GraphModel& graph,
 
 }  // namespace
 
+absl::Status MoveNetOptions::Validate() const {
+  if (variant != kThunder && variant != kLightning) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "variant must be '", kThunder, "' or '", kLightning, "', got '",
+        variant, "'"));
+  }
+  return absl::OkStatus();
+}
+
 MoveNetEncoderImpl::MoveNetEncoderImpl(const MoveNetOptions& options)
-    : options_(options) {
+    : torch::nn::Module(TypeName()), options_(options) {
+  const absl::Status valid = options.Validate();
+  TORCH_CHECK(valid.ok(), TypeName(), ": ", valid.message());
   const double alpha = options.width();
   auto add = [&](std::string node, int64_t in, int64_t out, int64_t k,
                  int64_t stride, bool dw, bool bias, Act act) {
@@ -376,7 +387,9 @@ model::MacCount MoveNetEncoderImpl::Macs(int64_t input_size) const {
 }
 
 MoveNetHeadImpl::MoveNetHeadImpl(const MoveNetOptions& options)
-    : options_(options) {
+    : torch::nn::Module(TypeName()), options_(options) {
+  const absl::Status valid = options.Validate();
+  TORCH_CHECK(valid.ok(), TypeName(), ": ", valid.message());
   struct Branch {
     const char* scope;
     int sep, conv;  // the graph's layer numbers
@@ -536,6 +549,23 @@ absl::Status ImportMoveNetHead(const tfjs::GraphModel& graph,
   head.grid_x_.copy_(gx);
   head.distance_offset_.copy_(add);
   head.scale_.copy_(scale.view({2}));
+  return absl::OkStatus();
+}
+
+at::Tensor MoveNetHeadImpl::Keypoints(const at::Tensor& maps) const {
+  const at::Tensor yxs = DecodeKeypoints(maps);  // [B, 17, 3]: y, x in [0, 1]
+  const double side = static_cast<double>(maps.size(2));
+  const at::Tensor x = yxs.select(-1, 1) * side - 0.5;
+  const at::Tensor y = yxs.select(-1, 0) * side - 0.5;
+  return at::stack({x, y, yxs.select(-1, 2)}, -1).contiguous();
+}
+
+absl::Status MoveNetHeadImpl::ValidateInputSize(int64_t input_size) const {
+  if (input_size != options_.input_size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "MoveNet ", options_.variant, " decodes ", options_.input_size(),
+        " x ", options_.input_size(), " inputs, not ", input_size));
+  }
   return absl::OkStatus();
 }
 

@@ -38,31 +38,42 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "mapn/model/flops.h"
+#include "mapn/model/options.h"
 #include "mapn/tfjs/graph_model.h"
 
 namespace mapn::movenet {
 
-enum class MoveNetVariant { kLightning, kThunder };
-inline constexpr MoveNetVariant kLightning = MoveNetVariant::kLightning;
-inline constexpr MoveNetVariant kThunder = MoveNetVariant::kThunder;
+// The two singlepose variants, as MoveNetOptions::variant spells them.
+inline constexpr char kLightning[] = "lightning";
+inline constexpr char kThunder[] = "thunder";
 
+// The options of both components (they must agree: the head's decoding
+// constants are the variant's).
 struct MoveNetOptions {
-  // Thunder: the more accurate, 256 x 256 input, MobileNetV2 width 1.75.
-  // Lightning: 192 x 192, width 1.0, about 3x cheaper.
-  MoveNetVariant variant = kThunder;
+  // "thunder": the more accurate, 256 x 256 input, MobileNetV2 width 1.75.
+  // "lightning": 192 x 192, width 1.0, about 3x cheaper.
+  std::string variant = kThunder;
 
+  static constexpr auto Fields() {
+    return std::tuple{model::OptionField{"variant", &MoveNetOptions::variant}};
+  }
+  absl::Status Validate() const;
+
+  bool thunder() const { return variant == kThunder; }
   // The input side the model was trained at (and whose decoding constants
   // the graph holds): 256 or 192.
-  int64_t input_size() const { return variant == kThunder ? 256 : 192; }
+  int64_t input_size() const { return thunder() ? 256 : 192; }
   // MobileNetV2's width multiplier.
-  double width() const { return variant == kThunder ? 1.75 : 1.0; }
+  double width() const { return thunder() ? 1.75 : 1.0; }
   // The model's name in the cache (model_files.h).
   std::string model_name() const {
-    return variant == kThunder ? "movenet-thunder" : "movenet-lightning";
+    return thunder() ? "movenet-thunder" : "movenet-lightning";
   }
 };
 
@@ -91,8 +102,15 @@ struct ConvLayer {
 
 class MoveNetEncoderImpl : public torch::nn::Module {
  public:
+  using Options = MoveNetOptions;
+
+  // Random weights until ImportMoveNetEncoder (or a checkpoint) sets them.
+  // Throws c10::Error for an unknown variant.
   explicit MoveNetEncoderImpl(const MoveNetOptions& options = {});
   static std::string TypeName() { return "MoveNetEncoder"; }
+  static int64_t OutputChannels(const MoveNetOptions& /*options*/) {
+    return 24;
+  }
 
   // rgb float [N, 3, S, S] in [0, 1] (S a multiple of 32) -> features
   // [N, 24, S/4, S/4] in channels_last memory.
@@ -130,6 +148,10 @@ TORCH_MODULE(MoveNetEncoder);
 
 class MoveNetHeadImpl : public torch::nn::Module {
  public:
+  using Options = MoveNetOptions;
+
+  // Random weights until ImportMoveNetHead (or a checkpoint) sets them.
+  // Throws c10::Error for an unknown variant.
   explicit MoveNetHeadImpl(const MoveNetOptions& options = {});
   static std::string TypeName() { return "MoveNetHead"; }
 
@@ -145,9 +167,19 @@ class MoveNetHeadImpl : public torch::nn::Module {
   // by its offset.
   at::Tensor DecodeKeypoints(const at::Tensor& maps) const;
 
+  // The pipeline's keypoints (concepts.h's optional head hooks): maps
+  // [B, 86, h, w] -> [B, 17, 3] with x, y in map pixels (pixel centres at
+  // integers: a normalised coordinate u is u * h - 1/2, which the pipeline
+  // turns into u * S - 1/2 input pixels) and the score.
+  int64_t joints() const { return kNumKeypoints; }
+  at::Tensor Keypoints(const at::Tensor& maps) const;
+
+  int64_t in_channels() const { return 24; }
   int64_t out_channels() const { return kHeadChannels; }
   int64_t upsampling() const { return 1; }
   model::MacCount Macs(int64_t h, int64_t w) const;
+  // The decoding constants are the variant's: S must be its input size.
+  absl::Status ValidateInputSize(int64_t input_size) const;
 
   const MoveNetOptions& options() const { return options_; }
   const std::vector<ConvLayer>& layers() const { return layers_; }

@@ -13,9 +13,7 @@
 
 #include "mapn/model/concepts.h"
 #include "mapn/model/flops.h"
-#include "mapn/model/pipeline.h"
-#include "mapn/model/policies.h"
-#include "mapn/model/propagators.h"
+#include "mapn/model/compositions.h"
 #include "mapn/testing/shared_data.h"
 #include "mapn/tfjs/golden_frames.h"
 #include "mapn/tfjs/graph_model.h"
@@ -47,7 +45,7 @@ TEST(MoveNetTest, ShapesLayoutAndCost) {
   const double per_cell = 4 * (24 * 9 + 24 * 96) + 96 * (17 + 1 + 34 + 34);
   EXPECT_DOUBLE_EQ(head->Macs(48, 48).true_macs, per_cell * 48 * 48);
   // Every side is halved exactly at multiples of 32: the cost is quadratic.
-  for (MoveNetVariant v : {kLightning, kThunder}) {
+  for (const char* v : {kLightning, kThunder}) {
     MoveNetEncoder e(MoveNetOptions{.variant = v});
     EXPECT_DOUBLE_EQ(e->Macs(384).true_macs, 4 * e->Macs(192).true_macs);
   }
@@ -94,7 +92,7 @@ TEST(MoveNetParityTest, NativeEqualsGraphAndTfjs) {
     rgb[f.name] = *frame;
   }
   const at::NoGradGuard no_grad;
-  for (MoveNetVariant v : {kLightning, kThunder}) {
+  for (const char* v : {kLightning, kThunder}) {
     const MoveNetOptions options{.variant = v};
     SCOPED_TRACE(options.model_name());
     absl::StatusOr<std::string> path = tfjs::FindModel(options.model_name());
@@ -171,13 +169,10 @@ TEST(MoveNetParityTest, PipelineGivesTheGraphsKeypoints) {
   ASSERT_TRUE(graph.ok()) << graph.status();
   auto net = LoadMoveNet(options);
   ASSERT_TRUE(net.ok()) << net.status();
-  model::ModelConfig config;
-  config.input_size = options.input_size();
-  config.joints = kHeadChannels;  // the head's per-pixel outputs
-  using PerFrameMoveNet = model::Pipeline<MoveNetEncoder, model::PassThrough,
-                                          model::AlwaysExtract, MoveNetHead>;
-  PerFrameMoveNet pipeline(config, net->encoder, model::PassThrough(),
-                           model::AlwaysExtract(), net->head);
+  model::PerFrameMoveNet pipeline(options.input_size(), net->encoder,
+                                  model::PassThrough(), model::AlwaysExtract(),
+                                  net->head);
+  EXPECT_EQ(pipeline->joints(), 17);
   pipeline->eval();
   // A window of three real frames (T = 3, B = 1).
   std::vector<at::Tensor> inputs, frames;
@@ -200,16 +195,35 @@ TEST(MoveNetParityTest, PipelineGivesTheGraphsKeypoints) {
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(result->heatmaps.sizes(),
             (std::vector<int64_t>{1, 3, kHeadChannels, s / 4, s / 4}));
+  // The pipeline's keypoints are the graph's, in input pixels (a
+  // normalised u is u * S - 1/2).
+  const absl::StatusOr<at::Tensor> keypoints =
+      pipeline->Keypoints(result->heatmaps[0]);
+  ASSERT_TRUE(keypoints.ok()) << keypoints.status();
   for (int64_t t = 0; t < 3; ++t) {
-    const at::Tensor kp =
-        net->head->DecodeKeypoints(result->heatmaps[0][t].unsqueeze(0));
     auto reference = graph->Run({{"input", inputs[t]}});
     ASSERT_TRUE(reference.ok()) << reference.status();
-    const at::Tensor ref = (*reference)[0].view({1, 17, 3});
-    const at::Tensor d = (kp - ref).abs();
-    EXPECT_LE(d.narrow(2, 0, 2).max().item<double>() * s, 0.5) << "frame " << t;
-    EXPECT_LE(d.select(2, 2).max().item<double>(), 1e-3) << "frame " << t;
+    const at::Tensor ref = (*reference)[0].view({17, 3});
+    const at::Tensor kp = (*keypoints)[t];
+    const double sd = static_cast<double>(s);
+    const at::Tensor dx = (kp.select(1, 0) - (ref.select(1, 1) * sd - 0.5));
+    const at::Tensor dy = (kp.select(1, 1) - (ref.select(1, 0) * sd - 0.5));
+    EXPECT_LE(dx.abs().max().item<double>(), 0.5) << "frame " << t;
+    EXPECT_LE(dy.abs().max().item<double>(), 0.5) << "frame " << t;
+    EXPECT_LE((kp.select(1, 2) - ref.select(1, 2)).abs().max().item<double>(),
+              1e-3)
+        << "frame " << t;
   }
+  // A pipeline of another input size is refused: the decoding is the
+  // variant's.
+  model::PerFrameMoveNet::Options wrong;
+  wrong.input_size = 256;
+  wrong.extractor.variant = kLightning;
+  wrong.head.variant = kLightning;
+  const absl::Status refused =
+      model::MakeModel<model::PerFrameMoveNet>(wrong).status();
+  EXPECT_NE(refused.message().find("192"), absl::string_view::npos)
+      << refused;
   EXPECT_EQ(result->macs(0, 1).true_macs,
             net->encoder->Macs(s).true_macs +
                 net->head->Macs(s / 4, s / 4).true_macs);
