@@ -158,7 +158,16 @@ TEST(JointSetTest, OrdersFlipsAndGroups) {
   EXPECT_EQ(jhmdb.IndexOf("r_wrist"), 11);
   EXPECT_FALSE(penn.IndexOf("tail").has_value());
   EXPECT_EQ(JointSetByName("jhmdb")->num_joints(), 15);
-  EXPECT_FALSE(JointSetByName("coco").has_value());
+  EXPECT_FALSE(JointSetByName("mpii").has_value());
+  // COCO's 17, MoveNet's outputs: the face points make the Head column.
+  const JointSet& coco = *JointSetByName("coco");
+  EXPECT_EQ(coco.num_joints(), 17);
+  EXPECT_EQ(coco.IndexOf("r_ankle"), 16);
+  EXPECT_EQ(coco.pck_groups[0].joints, (std::vector<int>{0, 1, 2, 3, 4}));
+  const std::vector<int> flip = coco.FlipPermutation();
+  EXPECT_EQ(flip[0], 0);   // the nose stays
+  EXPECT_EQ(flip[1], 2);   // left eye <-> right eye
+  EXPECT_EQ(flip[16], 15);
 }
 
 // --- MAT files ------------------------------------------------------------

@@ -136,7 +136,9 @@ absl::Status CheckCameraAndOutput(const SynthPoseOptions& o) {
     return BadOption(
         absl::StrCat("jpeg_quality ", o.jpeg_quality, " must be 1..31"));
   }
-  if (!JointSetByName(o.joint_set)) {
+  // The figure has the points of these two sets (not COCO's eyes and ears).
+  if (o.joint_set != PennActionJoints().name &&
+      o.joint_set != JhmdbJoints().name) {
     return BadOption(absl::StrCat("joint_set '", o.joint_set,
                                   "' is neither 'penn_action' nor 'jhmdb'"));
   }

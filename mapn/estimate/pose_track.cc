@@ -166,7 +166,7 @@ std::string FormatSummary(const PoseTrack& track) {
   absl::StrAppend(
       &out,
       absl::StrFormat("MACs per frame: %.4f G vs %.4f G for the per-frame "
-                      "Simple Baseline (%.2fx; HRNet convention %.4f vs "
+                      "baseline (%.2fx; HRNet convention %.4f vs "
                       "%.4f GFLOPs)\n",
                       s.macs_per_frame.true_macs / model::kGiga2,
                       s.baseline_macs_per_frame.true_macs / model::kGiga2,
