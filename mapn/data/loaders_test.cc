@@ -160,7 +160,7 @@ TEST(JointSetTest, OrdersFlipsAndGroups) {
   EXPECT_EQ(JointSetByName("jhmdb")->num_joints(), 15);
   EXPECT_FALSE(JointSetByName("mpii").has_value());
   // COCO's 17, MoveNet's outputs: the face points make the Head column.
-  const JointSet& coco = *JointSetByName("coco");
+  const JointSet coco = *JointSetByName("coco");
   EXPECT_EQ(coco.num_joints(), 17);
   EXPECT_EQ(coco.IndexOf("r_ankle"), 16);
   EXPECT_EQ(coco.pck_groups[0].joints, (std::vector<int>{0, 1, 2, 3, 4}));
