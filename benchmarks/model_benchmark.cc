@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "benchmarks/collecting_reporter.h"
 #include "mapn/model/compositions.h"
 #include "mapn/ops/warp.h"
 
@@ -117,32 +118,12 @@ BENCHMARK(BM_ConvLstmStep)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Warp)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_GateWindow)->Unit(benchmark::kMicrosecond);
 
-// Keeps each benchmark's mean real time (microseconds) for the summary.
-class CollectingReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) {
-      if (run.run_type == Run::RT_Iteration && !run.error_occurred) {
-        times_[run.run_name.function_name] = run.GetAdjustedRealTime();
-      }
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-  double Time(const std::string& name) const {
-    const auto it = times_.find(name);
-    return it == times_.end() ? 0.0 : it->second;
-  }
-
- private:
-  std::map<std::string, double> times_;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  CollectingReporter reporter;
+  mapn::benchmarks::CollectingReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
 

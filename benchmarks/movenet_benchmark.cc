@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "benchmarks/collecting_reporter.h"
 #include "mapn/model/flops.h"
 #include "mapn/movenet/movenet.h"
 #include "mapn/tfjs/graph_model.h"
@@ -165,41 +166,18 @@ BENCHMARK_CAPTURE(BM_MoveNetHead, Thunder, kThunder)->Apply(Setup);
 BENCHMARK_CAPTURE(BM_GraphModel, Lightning, kLightning)->Apply(Setup);
 BENCHMARK_CAPTURE(BM_GraphModel, Thunder, kThunder)->Apply(Setup);
 
-// Keeps each benchmark's minimum real time (milliseconds) for the summary.
-class CollectingReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) {
-      if (run.run_type == Run::RT_Aggregate && run.aggregate_name == "min" &&
-          !run.error_occurred) {
-        std::string name = run.run_name.str();  // "BM_x/Variant/min_time:..."
-        name = name.substr(0, name.find("/min_time:"));
-        times_.emplace_back(name, run.GetAdjustedRealTime());
-      }
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-  const std::vector<std::pair<std::string, double>>& times() const {
-    return times_;
-  }
-
- private:
-  std::vector<std::pair<std::string, double>> times_;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  CollectingReporter reporter;
+  mapn::benchmarks::CollectingReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
 
-  double dense_rate = 0;
-  for (const auto& [name, ms] : reporter.times()) {
-    if (name == "BM_DenseConv3x3") dense_rate = Macs()[name] / (ms * 1e-3);
-  }
+  const double dense_ms = reporter.Time("BM_DenseConv3x3");
+  const double dense_rate =
+      dense_ms > 0 ? Macs()["BM_DenseConv3x3"] / (dense_ms * 1e-3) : 0;
   if (dense_rate <= 0) {
     std::printf("BM_DenseConv3x3 did not run: no ratios\n");
     return 1;
@@ -208,7 +186,8 @@ int main(int argc, char** argv) {
               mapn::tfjs::FindModel("movenet-thunder").ok()
                   ? "pretrained"
                   : "random (no model cache)");
-  for (const auto& [name, ms] : reporter.times()) {
+  for (const std::string& name : reporter.names()) {
+    const double ms = reporter.Time(name);
     const double rate = Macs()[name] / (ms * 1e-3);
     std::printf("%s_ms=%.3f %s_gmacs_per_s=%.2f %s_ratio=%.3f\n", name.c_str(),
                 ms, name.c_str(), rate / 1e9, name.c_str(), rate / dense_rate);
