@@ -19,7 +19,9 @@
 #include "mapn/model/checkpoint.h"
 #include "mapn/model/composition.h"
 #include "mapn/model/compositions.h"
+#include "mapn/testing/shared_data.h"
 #include "mapn/testing/test_data.h"
+#include "mapn/tfjs/model_files.h"
 #include "mapn/video/test_clips.h"
 #include "mapn/viz/png.h"
 #include "nlohmann/json.hpp"
@@ -457,6 +459,169 @@ TEST(CliTest, EstimateRefusesBadInputWithoutPartialFiles) {
   EXPECT_TRUE(Has(help.out, "--compare_baseline") && Has(help.out, "--out"));
   EXPECT_TRUE(Has(help.out, "--overlay_frames")) << help.out;
   EXPECT_FALSE(Has(help.out, "estimate_out"));
+}
+
+// --- Ground truth of other formats and joint sets ---------------------------
+
+std::string JhmdbDir(const std::string& shared) {
+  return shared + "/jhmdb-readannotation/ReadJHMDBAnnotations/data/";
+}
+const char kJhmdbClip[] = "Goal_Keeping_Tips_catch_f_cm_np1_fr_med_2.avi";
+
+std::string PoseTrackDir(const std::string& shared) {
+  return shared + "/mmpose/tests/data/posetrack18/";
+}
+
+// A Penn Action model (13 joints) scored on the real JHMDB clip against its
+// official joint_positions.mat: the predictions go through the Penn Action
+// -> JHMDB mapping, and --ground_truth_boxes crops around the labels.
+TEST(CliTest, EstimateScoresAgainstJhmdbLabelsThroughTheMapping) {
+  MAPN_REQUIRE_SHARED_DATA(shared);
+  const EstimateFixture& f = Fixture();
+  const std::string json = TestPath("jhmdb.poses.json");
+  const Outcome r =
+      Mapn({"estimate", JhmdbDir(shared) + kJhmdbClip,
+            "--checkpoint=" + f.model, "--out=" + json,
+            "--ground_truth=" + JhmdbDir(shared) + "joint_positions.mat",
+            "--ground_truth_boxes", "--progress=never"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Has(r.out,
+                  "(jhmdb: penn_action predictions mapped to jhmdb, "
+                  "all joints;"))
+      << r.out;
+  EXPECT_TRUE(Has(r.out, "JHMDB joint_positions.mat; 40 of 40 frames"))
+      << r.out;
+  const nlohmann::json doc = nlohmann::json::parse(ReadFile(json).value());
+  EXPECT_EQ(doc["summary"]["frames"], 40);
+  EXPECT_EQ(doc["summary"]["pck_joint_set"], "jhmdb");
+  EXPECT_TRUE(
+      Has(doc["info"]["boxes"].get<std::string>(), "--ground_truth_boxes"));
+  // The crop follows the labels: frame 0's box is the extent of its joints
+  // (x 104.15 .. 310.31 over the clip).
+  const auto box = doc["frames"][0]["annotations"][0]["bbox"];
+  EXPECT_GT(box[0].get<double>(), 100);
+  EXPECT_LT(box[2].get<double>(), 240);
+}
+
+// MoveNet (17 COCO keypoints): the JSON, CSV and overlay carry COCO's
+// names and skeleton; against JHMDB labels the COCO -> JHMDB mapping gives
+// neck, belly and face; on a PoseTrack18 frame with two people, --person
+// picks the labelled person and the crop is that person's box.
+TEST(CliTest, EstimateMoveNetOnRealPeopleAgainstJhmdbAndPoseTrackLabels) {
+  MAPN_REQUIRE_SHARED_DATA(shared);
+  const absl::StatusOr<std::string> model =
+      tfjs::FindModel("movenet-lightning");
+  if (!model.ok()) GTEST_SKIP() << model.status().message();
+
+  const std::string json = TestPath("movenet.poses.json");
+  const std::string csv = TestPath("movenet.poses.csv");
+  const std::string frames = TestPath("movenet_frames");
+  Outcome r = Mapn(
+      {"estimate", JhmdbDir(shared) + kJhmdbClip, "--model=movenet_lightning",
+       "--out=" + json, "--csv=" + csv, "--overlay_frames=" + frames,
+       "--ground_truth=" + JhmdbDir(shared) + "joint_positions.mat",
+       "--ground_truth_boxes", "--progress=never"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Has(r.out, "(jhmdb: coco predictions mapped to jhmdb")) << r.out;
+  nlohmann::json doc = nlohmann::json::parse(ReadFile(json).value());
+  const nlohmann::json& category = doc["categories"][0];
+  EXPECT_EQ(category["joint_set"], "coco");
+  EXPECT_EQ(category["keypoints"][0], "nose");
+  EXPECT_EQ(category["keypoints"][16], "r_ankle");
+  EXPECT_EQ(category["skeleton"].size(), 19u);
+  EXPECT_EQ(doc["frames"][0]["annotations"][0]["keypoints"].size(), 51u);
+  EXPECT_TRUE(Has(ReadFile(csv).value(), ",nose_x,nose_y,nose_conf,"));
+  EXPECT_TRUE(Exists(frames + "/000039.png"));
+  // A real person in a box: MoveNet finds most joints (measured 90.3 with
+  // Lightning, docs/results.md).
+  EXPECT_GT(doc["summary"]["pck"].get<double>(), 70) << r.out;
+
+  // A single 1920x1080 JPEG with two labelled people (transcoded on the
+  // fly): the estimate is of track 1, in its box.
+  const std::string image =
+      PoseTrackDir(shared) + "images/val/009473_mpii_test/000000.jpg";
+  const std::string labels =
+      PoseTrackDir(shared) + "annotations/val/009473_mpii_test.json";
+  r = Mapn({"estimate", image, "--model=movenet_lightning", "--out=" + json,
+            "--ground_truth=" + labels, "--person=1", "--ground_truth_boxes",
+            "--progress=never"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Has(r.out,
+                  "coco predictions and posetrack labels mapped to "
+                  "penn_action"))
+      << r.out;
+  EXPECT_TRUE(Has(r.out, "track_id 1; 1 of 1 frames labelled")) << r.out;
+  doc = nlohmann::json::parse(ReadFile(json).value());
+  EXPECT_EQ(doc["summary"]["frames"], 1);
+  EXPECT_NEAR(doc["frames"][0]["annotations"][0]["bbox"][0].get<double>(),
+              656.45, 0.01);
+  EXPECT_GT(doc["summary"]["pck"].get<double>(), 70) << r.out;
+}
+
+// Refusals of --ground_truth, --person and --ground_truth_boxes, before any
+// model is loaded where the flags alone decide.
+TEST(CliTest, EstimateRefusesGroundTruthItCannotUse) {
+  const EstimateFixture& f = Fixture();
+  const std::string out = TestPath("never_gt.json");
+  const auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"estimate", f.video,
+                                     "--checkpoint=" + f.model, "--out=" + out,
+                                     "--progress=never"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Mapn(args);
+  };
+  Outcome r = run({"--person=1"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "--person needs --ground_truth")) << r.err;
+  r = run({"--ground_truth_boxes"});
+  EXPECT_EQ(r.code, kExitUsage);
+  r = run({"--ground_truth=" + f.labels, "--ground_truth_boxes",
+           "--box=1,1,10,10"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "excludes --box")) << r.err;
+  r = run({"--ground_truth=" + f.labels, "--person=-3"});
+  EXPECT_EQ(r.code, kExitUsage);
+  // A format mapn does not read, and --person for a one-person format.
+  ASSERT_TRUE(WriteFileAtomically(TestPath("labels.txt"), "1 2").ok());
+  r = run({"--ground_truth=" + TestPath("labels.txt")});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "no label format")) << r.err;
+  r = run({"--ground_truth=" + f.labels, "--person=0"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "Penn Action .mat (one person)")) << r.err;
+  // Labels of one frame for a clip of many: refused, and no output.
+  ASSERT_TRUE(WriteFileAtomically(
+                  TestPath("one_frame.json"),
+                  R"({"images": [{"id": 1}], "annotations": [{"image_id": 1,
+              "bbox": [10, 10, 40, 60], "keypoints": [)" +
+                      [] {
+                        std::string k;
+                        for (int j = 0; j < 17; ++j) {
+                          k += (j ? ", " : "") + std::to_string(20 + j) +
+                               ", 30, 2";
+                        }
+                        return k;
+                      }() +
+                      R"(]}], "categories": [{"id": 1, "keypoints": ["nose",
+              "left_eye", "right_eye", "left_ear", "right_ear",
+              "left_shoulder", "right_shoulder", "left_elbow",
+              "right_elbow", "left_wrist", "right_wrist", "left_hip",
+              "right_hip", "left_knee", "right_knee", "left_ankle",
+              "right_ankle"]}]})")
+                  .ok());
+  r = run({"--ground_truth=" + TestPath("one_frame.json")});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "more frames than ground truth") &&
+              Has(r.err, "one_frame.json"))
+      << r.err;
+  EXPECT_FALSE(Exists(out));
+
+  MAPN_REQUIRE_SHARED_DATA(shared);
+  // Several people and no --person: the error lists them.
+  r = run({"--ground_truth=" + PoseTrackDir(shared) +
+           "annotations/val/009473_mpii_test.json"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "2 people") && Has(r.err, "--person")) << r.err;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,7 +20,7 @@
 #include "mapn/cli/subcommand.h"
 #include "mapn/core/atomic_file.h"
 #include "mapn/core/status_macros.h"
-#include "mapn/data/penn_action.h"
+#include "mapn/data/ground_truth.h"
 #include "mapn/estimate/box_source.h"
 #include "mapn/estimate/default_model.h"
 #include "mapn/estimate/estimator.h"
@@ -70,8 +71,20 @@ ABSL_FLAG(bool, estimate_compare_baseline, false,
           "Also run the per-frame baseline (the same encoder and head on "
           "every frame) on the same crops and report the measured speed-up.");
 ABSL_FLAG(std::string, estimate_ground_truth, "",
-          "Penn Action label .mat of this video: print PCK@0.2 of the "
-          "estimates against it.");
+          "Labels of this video, one per decoded frame: a Penn Action label "
+          ".mat, a JHMDB joint_positions.mat, or COCO/PoseTrack keypoint "
+          "JSON; prints PCK@0.2 of the estimates against them, through the "
+          "joint mapping when the model's joints are another set "
+          "(docs/data.md).");
+ABSL_FLAG(int64_t, estimate_person, -1,
+          "With a --ground_truth JSON that labels several people: the person "
+          "the estimate is of (its track_id, or its index among each "
+          "image's annotations when the file has no track ids).");
+ABSL_FLAG(bool, estimate_ground_truth_boxes, false,
+          "Crop around the labelled person's box in every frame of "
+          "--ground_truth (Penn Action's bbox, the extent of JHMDB's joints, "
+          "the JSON's bbox of --person) instead of --box/--boxes: the pose "
+          "model alone, given where the person is.");
 ABSL_FLAG(std::string, estimate_progress, "auto",
           "Progress bar on stderr: auto (when it is a terminal), always, "
           "never.");
@@ -184,6 +197,21 @@ int RunEstimate(const std::vector<std::string>& args,
       absl::GetFlag(FLAGS_estimate_overlay_frames).empty()) {
     return UsageError(self, "--panels needs --overlay or --overlay_frames");
   }
+  const std::string gt_path = absl::GetFlag(FLAGS_estimate_ground_truth);
+  const int64_t person = absl::GetFlag(FLAGS_estimate_person);
+  const bool gt_boxes = absl::GetFlag(FLAGS_estimate_ground_truth_boxes);
+  if (gt_path.empty() && (person >= 0 || gt_boxes)) {
+    return UsageError(
+        self, absl::StrCat(person >= 0 ? "--person" : "--ground_truth_boxes",
+                           " needs --ground_truth"));
+  }
+  if (gt_boxes && (!box.empty() || !boxes_file.empty())) {
+    return UsageError(self, "--ground_truth_boxes excludes --box and --boxes");
+  }
+  if (person < -1) {
+    return UsageError(self,
+                      absl::StrCat("--person must be 0 or more, not ", person));
+  }
   BoxSource boxes = BoxSource::WholeFrame();
   if (!box.empty()) {
     absl::StatusOr<BoxSource> fixed = BoxSource::Fixed(box);
@@ -197,15 +225,33 @@ int RunEstimate(const std::vector<std::string>& args,
     }
     boxes = *std::move(from_file);
   }
-  std::optional<PoseSequence> ground_truth;
-  if (const std::string gt = absl::GetFlag(FLAGS_estimate_ground_truth);
-      !gt.empty()) {
-    absl::StatusOr<PoseSequence> labels = ReadPennActionLabels(gt, gt);
+  std::optional<GroundTruth> ground_truth;
+  if (!gt_path.empty()) {
+    absl::StatusOr<GroundTruth> labels =
+        ReadGroundTruth(gt_path, {.person = person});
     if (!labels.ok()) {
       return Failure(self.name, absl::StrCat("--ground_truth: ",
                                              labels.status().message()));
     }
     ground_truth = *std::move(labels);
+    if (gt_boxes) {
+      std::map<int64_t, Box> labelled;
+      for (int64_t t = 0; t < ground_truth->labels.num_frames; ++t) {
+        if (ground_truth->labelled[t]) {
+          labelled[t] = ground_truth->labels.boxes[t];
+        }
+      }
+      absl::StatusOr<BoxSource> from_labels = BoxSource::FromBoxes(
+          std::move(labelled),
+          absl::StrCat("--ground_truth_boxes ", gt_path,
+                       ground_truth->person.empty()
+                           ? ""
+                           : absl::StrCat(" (", ground_truth->person, ")")));
+      if (!from_labels.ok()) {
+        return Failure(self.name, std::string(from_labels.status().message()));
+      }
+      boxes = *std::move(from_labels);
+    }
   }
   Outputs outputs;
   outputs.json = absl::GetFlag(FLAGS_estimate_out);
@@ -336,7 +382,9 @@ const Subcommand kEstimateCommand = {
     "--checkpoint it uses the model bundled with mapn, trained on SynthPose "
     "(synthetic figures: expect rough poses on real people); --model "
     "movenet_thunder or movenet_lightning runs Google's pretrained MoveNet "
-    "on every frame instead (17 COCO keypoints). Writes "
+    "on every frame instead (17 COCO keypoints). --ground_truth scores the "
+    "poses against labels (Penn Action, JHMDB, COCO or PoseTrack), mapping "
+    "joint sets where they differ. Writes "
     "VIDEO_STEM.poses.json (or --out), optionally --csv, --overlay and "
     "--overlay_frames, and prints keyframes, MACs per frame against the "
     "per-frame baseline and, with --compare_baseline, the measured "

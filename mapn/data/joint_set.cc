@@ -90,12 +90,18 @@ const JointSet& JhmdbJoints() {
 const JointSet& CocoJoints() {
   static const JointSet* const kSet = new JointSet{
       .name = "coco",
-      .joint_names = {"nose", "l_eye", "r_eye", "l_ear", "r_ear",
-                      "l_shoulder", "r_shoulder", "l_elbow", "r_elbow",
-                      "l_wrist", "r_wrist", "l_hip", "r_hip", "l_knee",
-                      "r_knee", "l_ankle", "r_ankle"},
-      .flip_pairs = {{1, 2}, {3, 4}, {5, 6}, {7, 8}, {9, 10}, {11, 12},
-                     {13, 14}, {15, 16}},
+      .joint_names = {"nose", "l_eye", "r_eye", "l_ear", "r_ear", "l_shoulder",
+                      "r_shoulder", "l_elbow", "r_elbow", "l_wrist", "r_wrist",
+                      "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle",
+                      "r_ankle"},
+      .flip_pairs = {{1, 2},
+                     {3, 4},
+                     {5, 6},
+                     {7, 8},
+                     {9, 10},
+                     {11, 12},
+                     {13, 14},
+                     {15, 16}},
       .pck_groups = {{"Head", {0, 1, 2, 3, 4}},
                      {"Sho.", {5, 6}},
                      {"Elb.", {7, 8}},
@@ -127,10 +133,59 @@ const JointSet& CocoJoints() {
   return *kSet;
 }
 
+const JointSet& PoseTrackJoints() {
+  static const JointSet* const kSet = new JointSet{
+      .name = "posetrack",
+      .joint_names = {"nose", "head_bottom", "head_top", "l_ear", "r_ear",
+                      "l_shoulder", "r_shoulder", "l_elbow", "r_elbow",
+                      "l_wrist", "r_wrist", "l_hip", "r_hip", "l_knee",
+                      "r_knee", "l_ankle", "r_ankle"},
+      .flip_pairs =
+          {{3, 4}, {5, 6}, {7, 8}, {9, 10}, {11, 12}, {13, 14}, {15, 16}},
+      // The ears are never labelled in PoseTrack18; listed, they would
+      // count if a file did label them.
+      .pck_groups = {{"Head", {0, 1, 2, 3, 4}},
+                     {"Sho.", {5, 6}},
+                     {"Elb.", {7, 8}},
+                     {"Wri.", {9, 10}},
+                     {"Hip", {11, 12}},
+                     {"Knee", {13, 14}},
+                     {"Ank.", {15, 16}}},
+      // The skeleton of PoseTrack18's category, 0-based.
+      .skeleton = {{15, 13},
+                   {13, 11},
+                   {16, 14},
+                   {14, 12},
+                   {11, 12},
+                   {5, 11},
+                   {6, 12},
+                   {5, 6},
+                   {5, 7},
+                   {6, 8},
+                   {7, 9},
+                   {8, 10},
+                   {1, 2},
+                   {0, 1},
+                   {0, 2},
+                   {1, 3},
+                   {2, 4},
+                   {3, 5},
+                   {4, 6}},
+  };
+  return *kSet;
+}
+
+const std::vector<const JointSet*>& AllJointSets() {
+  static const std::vector<const JointSet*>* const kSets =
+      new std::vector<const JointSet*>{&PennActionJoints(), &JhmdbJoints(),
+                                       &CocoJoints(), &PoseTrackJoints()};
+  return *kSets;
+}
+
 std::optional<JointSet> JointSetByName(const std::string& name) {
-  if (name == PennActionJoints().name) return PennActionJoints();
-  if (name == JhmdbJoints().name) return JhmdbJoints();
-  if (name == CocoJoints().name) return CocoJoints();
+  for (const JointSet* set : AllJointSets()) {
+    if (set->name == name) return *set;
+  }
   return std::nullopt;
 }
 

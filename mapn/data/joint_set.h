@@ -16,6 +16,12 @@
 //     l_elbow, r_elbow, l_wrist, r_wrist, l_hip, r_hip, l_knee, r_knee,
 //     l_ankle, r_ankle (MoveNet's outputs; the Head column is the five face
 //     points).
+//   PoseTrack (17): nose, head_bottom, head_top, l_ear, r_ear, then COCO's
+//     l_shoulder ... r_ankle (PoseTrack18's labels; the ears are never
+//     labelled there; the Head column is nose, head_bottom, head_top and the
+//     ears).
+// mapn/data/joint_mapping.h maps one set onto another (COCO's joints onto
+// JHMDB's neck and belly, and so on), for PCK across joint sets.
 // JHMDB's Head column is the face joint alone; neck and belly count only in
 // the Mean (the convention of mmpose's JhmdbPCKAccuracy, and the only one
 // under which the paper's Table 4 means follow from its columns).
@@ -61,8 +67,12 @@ struct JointSet {
 const JointSet& PennActionJoints();
 const JointSet& JhmdbJoints();
 const JointSet& CocoJoints();
+const JointSet& PoseTrackJoints();
+// The four above, in that order.
+const std::vector<const JointSet*>& AllJointSets();
 
-// Looks a joint set up by name ("penn_action", "jhmdb" or "coco").
+// Looks a joint set up by name ("penn_action", "jhmdb", "coco" or
+// "posetrack").
 std::optional<JointSet> JointSetByName(const std::string& name);
 
 }  // namespace mapn

@@ -121,7 +121,7 @@ TEST(JointSetTest, OrdersFlipsAndGroups) {
   EXPECT_EQ(jhmdb.joint_names[2], "face");
   EXPECT_EQ(jhmdb.joint_names[3], "r_shoulder");
   EXPECT_EQ(jhmdb.joint_names[14], "l_ankle");
-  for (const JointSet* set : {&penn, &jhmdb}) {
+  for (const JointSet* set : AllJointSets()) {
     const std::vector<int> flip = set->FlipPermutation();
     for (int j = 0; j < set->num_joints(); ++j) {
       EXPECT_EQ(flip[flip[j]], j);
@@ -145,7 +145,7 @@ TEST(JointSetTest, OrdersFlipsAndGroups) {
     }
   }
   // Each group pairs the same body part; JHMDB's Head is the face alone.
-  for (const JointSet* set : {&penn, &jhmdb}) {
+  for (const JointSet* set : AllJointSets()) {
     for (size_t g = 1; g < 7; ++g) {
       const auto& joints = set->pck_groups[g].joints;
       ASSERT_EQ(joints.size(), 2u);
@@ -168,6 +168,7 @@ TEST(JointSetTest, OrdersFlipsAndGroups) {
   EXPECT_EQ(flip[0], 0);   // the nose stays
   EXPECT_EQ(flip[1], 2);   // left eye <-> right eye
   EXPECT_EQ(flip[16], 15);
+  EXPECT_EQ(JointSetByName("posetrack")->joint_names[1], "head_bottom");
 }
 
 // --- MAT files ------------------------------------------------------------

@@ -177,6 +177,24 @@ absl::StatusOr<BoxSource> BoxSource::FromFile(const std::string& path) {
   return source;
 }
 
+absl::StatusOr<BoxSource> BoxSource::FromBoxes(std::map<int64_t, Box> boxes,
+                                               std::string origin) {
+  if (boxes.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(origin, " holds no boxes"));
+  }
+  for (const auto& [frame, box] : boxes) {
+    if (frame < 0 || !(box.width() > 0) || !(box.height() > 0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(origin, ", frame ", frame, ": box ", BoxText(box),
+                       " needs a frame >= 0 and a positive width and height"));
+    }
+  }
+  BoxSource source;
+  source.boxes_ = std::move(boxes);
+  source.origin_ = std::move(origin);
+  return source;
+}
+
 int64_t BoxSource::listed_frames() const {
   if (boxes_.empty() || boxes_.count(kFixedKey)) return 0;
   return static_cast<int64_t>(boxes_.size());

@@ -44,6 +44,11 @@ class BoxSource {
   // "x,y,w,h" in pixels (top-left corner, width, height).
   static absl::StatusOr<BoxSource> Fixed(const std::string& spec);
   static absl::StatusOr<BoxSource> FromFile(const std::string& path);
+  // Boxes by frame index, sparse like a file's; `origin` says where they
+  // came from ("the labels of --ground_truth ..."). InvalidArgument when
+  // empty.
+  static absl::StatusOr<BoxSource> FromBoxes(std::map<int64_t, Box> boxes,
+                                             std::string origin);
 
   bool whole_frame() const { return boxes_.empty(); }
   // Frames listed explicitly (0 for the whole frame and --box).

@@ -14,6 +14,8 @@
 
 #include "gtest/gtest.h"
 #include "mapn/core/atomic_file.h"
+#include "mapn/data/ground_truth.h"
+#include "mapn/data/joint_mapping.h"
 #include "mapn/data/joint_set.h"
 #include "mapn/data/video_cache.h"
 #include "mapn/estimate/box_source.h"
@@ -263,7 +265,8 @@ TEST_F(EstimatorTest, PosesLandOnTheTruthThroughTheCropGeometry) {
   ASSERT_TRUE(source.ok()) << source.status();
   EstimateOptions options;
   options.joint_set = PennActionJoints();
-  options.ground_truth = &truth_;
+  const GroundTruth truth = GroundTruthOf(truth_, PennActionJoints());
+  options.ground_truth = &truth;
   absl::StatusOr<PoseTrack> track = EstimatePoses(handle, *source, options);
   ASSERT_TRUE(track.ok()) << track.status();
   ASSERT_EQ(track->frames.size(), 30u);  // padding frames are not reported
@@ -366,6 +369,157 @@ TEST_F(EstimatorTest, MismatchedJointSetAndOutsideBoxAreErrors) {
   options.boxes = *BoxSource::Fixed("500,500,10,10");
   const absl::Status outside = EstimatePoses(handle, *source, options).status();
   EXPECT_NE(outside.message().find("outside"), std::string::npos) << outside;
+}
+
+// `seq` cut or padded (with copies of its last frame) to `frames`.
+PoseSequence WithFrames(PoseSequence seq, int64_t frames) {
+  const size_t j = static_cast<size_t>(seq.num_joints);
+  while (seq.num_frames < frames) {
+    seq.joints.insert(seq.joints.end(), seq.joints.end() - 2 * j,
+                      seq.joints.end());
+    seq.visible.insert(seq.visible.end(), seq.visible.end() - j,
+                       seq.visible.end());
+    seq.boxes.push_back(seq.boxes.back());
+    ++seq.num_frames;
+  }
+  seq.num_frames = frames;
+  seq.joints.resize(static_cast<size_t>(frames) * j * 2);
+  seq.visible.resize(static_cast<size_t>(frames) * j);
+  seq.boxes.resize(static_cast<size_t>(frames));
+  return seq;
+}
+
+// A Penn Action model scored against JHMDB labels of the same poses: the
+// predictions are mapped onto JHMDB's 15 joints (neck and belly from the
+// shoulders and hips) and every one lands; frames marked unlabelled do not
+// count, whatever their labels say.
+TEST_F(EstimatorTest, GroundTruthOfAnotherJointSetGoesThroughTheMapping) {
+  const model::AnyPipeline handle = Oracle(spec_);
+  PoseSequence jhmdb_labels =
+      MapSequence(FindJointMapping(PennActionJoints(), JhmdbJoints()).value(),
+                  truth_)
+          .value();
+  jhmdb_labels.dataset = "sub_jhmdb";
+  GroundTruth truth = GroundTruthOf(jhmdb_labels, JhmdbJoints());
+  truth.path = "labels.mat";
+  truth.format = "JHMDB joint_positions.mat";
+  for (int t = 0; t < 10; ++t) {
+    truth.labelled[t] = 0;
+    for (int j = 0; j < 15; ++j) {
+      truth.labels.joints[(t * 15 + j) * 2] += 1000;  // would all miss
+    }
+  }
+  EstimateOptions options;
+  options.joint_set = PennActionJoints();
+  options.ground_truth = &truth;
+  absl::StatusOr<FfmpegStreamSource> source = FfmpegStreamSource::Open(video_);
+  ASSERT_TRUE(source.ok());
+  absl::StatusOr<PoseTrack> track = EstimatePoses(handle, *source, options);
+  ASSERT_TRUE(track.ok()) << track.status();
+  const PoseTrackSummary& s = track->summary;
+  ASSERT_TRUE(s.pck.has_value());
+  EXPECT_DOUBLE_EQ(*s.pck, 100.0);
+  EXPECT_EQ(s.pck_joint_set, "jhmdb");
+  EXPECT_EQ(s.pck_mapping, "penn_action predictions mapped to jhmdb");
+  EXPECT_EQ(s.ground_truth,
+            "labels.mat (JHMDB joint_positions.mat; 20 of 30 frames "
+            "labelled)");
+  const std::string summary = FormatSummary(*track);
+  EXPECT_NE(summary.find("(jhmdb: penn_action predictions mapped to jhmdb, "
+                         "all joints;"),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("      20\n"), std::string::npos) << summary;
+  const nlohmann::json doc = nlohmann::json::parse(PoseTrackJson(*track));
+  EXPECT_EQ(doc["summary"]["pck_joint_set"], "jhmdb");
+  EXPECT_EQ(doc["summary"]["pck_mapping"],
+            "penn_action predictions mapped to jhmdb");
+  // The poses themselves stay in the model's joints.
+  EXPECT_EQ(doc["categories"][0]["joint_set"], "penn_action");
+}
+
+TEST_F(EstimatorTest, GroundTruthOfOtherLengthOrNoMappingIsRefused) {
+  const model::AnyPipeline handle = Oracle(spec_);
+  const auto run = [&](const GroundTruth& truth, const JointSet& joints) {
+    absl::StatusOr<FfmpegStreamSource> source =
+        FfmpegStreamSource::Open(video_);
+    EXPECT_TRUE(source.ok());
+    EstimateOptions options;
+    options.joint_set = joints;
+    options.ground_truth = &truth;
+    return EstimatePoses(handle, *source, options).status();
+  };
+  // Labels for 20 of the 30 decoded frames: refused at frame 20.
+  GroundTruth shorter =
+      GroundTruthOf(WithFrames(truth_, 20), PennActionJoints());
+  shorter.path = "short.mat";
+  absl::Status s = run(shorter, PennActionJoints());
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_NE(s.message().find("more frames than ground truth 'short.mat' "
+                             "labels (20): frame 20"),
+            std::string::npos)
+      << s;
+  // Labels for 40: refused at the end, naming both counts.
+  GroundTruth longer =
+      GroundTruthOf(WithFrames(truth_, 40), PennActionJoints());
+  longer.path = "long.mat";
+  s = run(longer, PennActionJoints());
+  EXPECT_NE(s.message().find("30 decoded frames but ground truth "
+                             "'long.mat' labels 40"),
+            std::string::npos)
+      << s;
+  // A model joint set no mapping reaches.
+  JointSet custom = PennActionJoints();
+  custom.name = "my_13";
+  GroundTruth same = GroundTruthOf(truth_, PennActionJoints());
+  same.path = "same.mat";
+  same.format = "Penn Action .mat";
+  s = run(same, custom);
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_NE(s.message().find("'same.mat' (Penn Action .mat)"),
+            std::string::npos)
+      << s;
+  EXPECT_NE(s.message().find("'my_13', 13"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("no mapping"), std::string::npos) << s;
+}
+
+// 17-keypoint models (MoveNet) are COCO's joints: names and skeleton in the
+// JSON and CSV come from CocoJoints().
+TEST(PoseTrackTest, SeventeenJointsAreCocoNamesAndSkeleton) {
+  EXPECT_EQ(JointSetForModel(13).name, "penn_action");
+  EXPECT_EQ(JointSetForModel(15).name, "jhmdb");
+  const JointSet coco = JointSetForModel(17);
+  ASSERT_EQ(coco.name, "coco");
+  EXPECT_EQ(JointSetForModel(5).name, "generic_5");
+  EXPECT_TRUE(JointSetForModel(5).skeleton.empty());
+  PoseTrack track;
+  track.joint_set = coco;
+  FramePose pose;
+  pose.joints.resize(17);
+  for (int j = 0; j < 17; ++j) pose.joints[j] = {float(j), float(2 * j), 0.5f};
+  track.frames.push_back(pose);
+  track.summary.frames = 1;
+  const nlohmann::json doc = nlohmann::json::parse(PoseTrackJson(track));
+  const nlohmann::json& category = doc["categories"][0];
+  EXPECT_EQ(category["joint_set"], "coco");
+  ASSERT_EQ(category["keypoints"].size(), 17u);
+  EXPECT_EQ(category["keypoints"][0], "nose");
+  EXPECT_EQ(category["keypoints"][5], "l_shoulder");
+  EXPECT_EQ(category["keypoints"][16], "r_ankle");
+  // COCO's own skeleton: 19 edges, 1-based, starting [16, 14] (left ankle
+  // to left knee).
+  ASSERT_EQ(category["skeleton"].size(), 19u);
+  EXPECT_EQ(category["skeleton"][0], nlohmann::json({16, 14}));
+  for (const auto& edge : category["skeleton"]) {
+    for (const auto& end : edge) {
+      EXPECT_GE(end.get<int>(), 1);
+      EXPECT_LE(end.get<int>(), 17);
+    }
+  }
+  EXPECT_EQ(doc["frames"][0]["annotations"][0]["keypoints"].size(), 51u);
+  const std::string csv = PoseTrackCsv(track);
+  EXPECT_NE(csv.find(",nose_x,nose_y,nose_conf,l_eye_x"), std::string::npos);
+  EXPECT_NE(csv.find(",r_ankle_x,r_ankle_y,r_ankle_conf\n"), std::string::npos);
 }
 
 TEST_F(EstimatorTest, JsonCsvAndOverlayDescribeEveryFrame) {

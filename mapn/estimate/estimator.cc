@@ -37,11 +37,13 @@ JointSet JointSetForModel(int64_t joints) {
 PoseEstimator::PoseEstimator(const model::AnyPipeline& model,
                              const model::AnyPipeline* baseline,
                              const EstimateOptions& options,
-                             const StreamInfo& stream)
+                             const StreamInfo& stream,
+                             std::optional<PckAccumulator> pck)
     : model_(&model),
       baseline_(baseline),
       options_(&options),
-      start_(Clock::now()) {
+      start_(Clock::now()),
+      pck_(std::move(pck)) {
   track_.video_path = stream.path;
   track_.stream = stream;
   track_.model_type = model.type_name();
@@ -49,9 +51,6 @@ PoseEstimator::PoseEstimator(const model::AnyPipeline& model,
   track_.model_options_json = model.options_json();
   track_.boxes = options.boxes.Describe();
   track_.joint_set = options.joint_set;
-  if (options.ground_truth != nullptr) {
-    pck_.emplace(options.joint_set, PckOptionsFor("penn_action"));
-  }
 }
 
 absl::StatusOr<PoseEstimator> PoseEstimator::Start(
@@ -64,11 +63,25 @@ absl::StatusOr<PoseEstimator> PoseEstimator::Start(
         options.joint_set.name, "' has ", options.joint_set.num_joints()));
   }
   MAPN_RETURN_IF_ERROR(options.boxes.Validate(stream.width, stream.height));
-  if (options.ground_truth != nullptr &&
-      options.ground_truth->num_joints != joints) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--ground_truth has ", options.ground_truth->num_joints,
-        " joints per frame but the model outputs ", joints));
+  std::optional<PckAccumulator> pck;
+  if (const GroundTruth* truth = options.ground_truth; truth != nullptr) {
+    if (truth->labels.num_joints != truth->joints.num_joints() ||
+        truth->labelled.size() !=
+            static_cast<size_t>(truth->labels.num_frames)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "ground truth '", truth->path, "' has ", truth->labels.num_joints,
+          " joints and ", truth->labelled.size(), " labelled flags for ",
+          truth->labels.num_frames, " frames of the ",
+          truth->joints.num_joints(), " joints of ", truth->joints.name));
+    }
+    absl::StatusOr<PckAccumulator> across = PckAccumulator::Across(
+        options.joint_set, truth->joints, PckOptionsFor(truth->labels.dataset));
+    if (!across.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ground truth '", truth->path, "' (", truth->format,
+                       "): ", across.status().message()));
+    }
+    pck = *std::move(across);
   }
   if (baseline != nullptr && (baseline->input_size() != model.input_size() ||
                               baseline->joints() != joints)) {
@@ -79,7 +92,7 @@ absl::StatusOr<PoseEstimator> PoseEstimator::Start(
   }
   model.module().eval();
   if (baseline != nullptr) baseline->module().eval();
-  return PoseEstimator(model, baseline, options, stream);
+  return PoseEstimator(model, baseline, options, stream, std::move(pck));
 }
 
 absl::Status PoseEstimator::AddWindow(const GopWindow& window) {
@@ -135,13 +148,22 @@ absl::Status PoseEstimator::AddWindow(const GopWindow& window) {
     }
     total_macs_ += pose.macs;
     if (pck_.has_value()) {
-      const PoseSequence& gt = *options.ground_truth;
-      if (meta.index < gt.num_frames) {
-        const size_t offset = static_cast<size_t>(meta.index) * joints;
+      const GroundTruth& truth = *options.ground_truth;
+      const PoseSequence& gt = truth.labels;
+      if (meta.index >= gt.num_frames) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "the video has more frames than ground truth '", truth.path,
+            "' labels (", gt.num_frames, "): frame ", meta.index,
+            " has no label (labels belong to decoded frames, in order)"));
+      }
+      if (truth.labelled[meta.index]) {
+        const size_t gt_joints = static_cast<size_t>(gt.num_joints);
+        const size_t offset = static_cast<size_t>(meta.index) * gt_joints;
         MAPN_RETURN_IF_ERROR(pck_->AddFrame(
             predicted,
-            std::span<const float>(gt.joints.data() + 2 * offset, 2 * joints),
-            std::span<const uint8_t>(gt.visible.data() + offset, joints),
+            std::span<const float>(gt.joints.data() + 2 * offset,
+                                   2 * gt_joints),
+            std::span<const uint8_t>(gt.visible.data() + offset, gt_joints),
             gt.boxes[meta.index]));
       }
     }
@@ -162,6 +184,16 @@ absl::StatusOr<PoseTrack> PoseEstimator::Finish() && {
     return absl::InvalidArgumentError(absl::StrCat(
         "'", track_.stream.path, "' holds no decodable frames"));
   }
+  if (pck_.has_value() && static_cast<int64_t>(track_.frames.size()) !=
+                              options_->ground_truth->labels.num_frames) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the video has ", track_.frames.size(),
+                     " decoded frames but ground "
+                     "truth '",
+                     options_->ground_truth->path, "' labels ",
+                     options_->ground_truth->labels.num_frames,
+                     " (labels belong to decoded frames, in order)"));
+  }
   PoseTrackSummary& s = track_.summary;
   s.frames = static_cast<int64_t>(track_.frames.size());
   for (const FramePose& f : track_.frames) s.keyframes += f.features_extracted;
@@ -174,7 +206,14 @@ absl::StatusOr<PoseTrack> PoseEstimator::Finish() && {
   }
   if (pck_.has_value()) {
     const PckResult row = pck_->Result("this video");
+    const GroundTruth& truth = *options_->ground_truth;
     s.pck = row.mean;
+    s.pck_joint_set = row.joint_set;
+    s.pck_mapping = row.mapping;
+    s.ground_truth = absl::StrCat(
+        truth.path, " (", truth.format,
+        truth.person.empty() ? "" : absl::StrCat(", ", truth.person), "; ",
+        row.frames, " of ", truth.labels.num_frames, " frames labelled)");
     const std::vector<PckResult> rows = {row};
     s.pck_table = FormatPckTable(rows);
   }

@@ -34,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "mapn/core/status_macros.h"
+#include "mapn/data/ground_truth.h"
 #include "mapn/data/joint_set.h"
 #include "mapn/data/pose_sequence.h"
 #include "mapn/estimate/box_source.h"
@@ -54,16 +55,21 @@ struct EstimateOptions {
   // Optional outputs, owned by the caller.
   OverlaySink* overlay = nullptr;
   ProgressBar* progress = nullptr;
-  // Labels of this video: PCK@0.2 of the estimates (Penn Action's
-  // visibility convention) goes into the summary.
-  const PoseSequence* ground_truth = nullptr;
+  // Labels of this video (one label frame per decoded frame; the video may
+  // have neither more nor fewer frames): PCK@0.2 of the estimates goes into
+  // the summary, with the labels' dataset convention (PckOptionsFor), in
+  // the joint set the model's and the labels' joints meet in
+  // (mapn/data/joint_mapping.h). Frames the labels mark unlabelled do not
+  // count.
+  const GroundTruth* ground_truth = nullptr;
 };
 
 // The per-window work of EstimatePoses.
 class PoseEstimator {
  public:
-  // Checks that `options` fit the model and the stream (joint set and
-  // ground truth of the model's joint count, boxes inside the frame) and
+  // Checks that `options` fit the model and the stream (a joint set of the
+  // model's joint count, ground truth whose joints map onto the model's,
+  // boxes inside the frame) and
   // puts the models in eval mode. `baseline`, when given, runs on the same
   // batches and is timed.
   static absl::StatusOr<PoseEstimator> Start(
@@ -82,7 +88,8 @@ class PoseEstimator {
 
   PoseEstimator(const model::AnyPipeline& model,
                 const model::AnyPipeline* baseline,
-                const EstimateOptions& options, const StreamInfo& stream);
+                const EstimateOptions& options, const StreamInfo& stream,
+                std::optional<PckAccumulator> pck);
 
   const model::AnyPipeline* model_;
   const model::AnyPipeline* baseline_;

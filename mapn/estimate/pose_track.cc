@@ -104,7 +104,12 @@ std::string PoseTrackJson(const PoseTrack& track) {
     summary["baseline_timing"] = Timing(*s.baseline_timing, s.frames);
     summary["speedup"] = s.speedup().value_or(0);
   }
-  if (s.pck) summary["pck"] = *s.pck;
+  if (s.pck) {
+    summary["pck"] = Number(*s.pck);
+    summary["pck_joint_set"] = s.pck_joint_set;
+    if (!s.pck_mapping.empty()) summary["pck_mapping"] = s.pck_mapping;
+    summary["ground_truth"] = s.ground_truth;
+  }
 
   nlohmann::json doc = {
       {"info", info},
@@ -188,6 +193,7 @@ std::string FormatSummary(const PoseTrack& track) {
                         s.speedup().value_or(0)));
   }
   if (s.pck) {
+    absl::StrAppend(&out, "ground truth: ", s.ground_truth, "\n");
     absl::StrAppend(&out, s.pck_table);
     absl::StrAppend(&out, absl::StrFormat("PCK@0.2 against ground truth: %.1f\n",
                                           *s.pck));

@@ -63,9 +63,15 @@ struct PoseTrackSummary {
   RunTiming timing;
   // With --compare-baseline: the baseline run over the same windows.
   std::optional<RunTiming> baseline_timing;
-  // With --ground_truth: PCK@0.2 of these poses (mean over joints, %).
+  // With --ground_truth: PCK@0.2 of these poses (mean over joints, %), in
+  // the joint set `pck_joint_set`, reached by `pck_mapping` ("coco
+  // predictions mapped to jhmdb"; empty when the model and the labels share
+  // their joints); `ground_truth` describes the labels.
   std::optional<double> pck;
   std::string pck_table;
+  std::string pck_joint_set;
+  std::string pck_mapping;
+  std::string ground_truth;
 
   double keyframe_fraction() const {
     return frames > 0 ? static_cast<double>(keyframes) / frames : 0;

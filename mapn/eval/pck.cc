@@ -25,15 +25,17 @@ const char* MeanText(PckMean m) {
 
 std::string Caption(const PckResult& r) {
   return absl::StrFormat(
-      "PCK@%g (%s, %s; groups and Mean = %s)", r.options.alpha,
+      "PCK@%g (%s%s, %s; groups and Mean = %s)", r.options.alpha,
       r.joint_set.empty() ? "?" : r.joint_set,
+      r.mapping.empty() ? "" : absl::StrCat(": ", r.mapping),
       VisibilityText(r.options.visibility),
       r.options.mean == PckMean::kPooled ? "hits / counted joints"
                                          : "average of per-joint PCKs");
 }
 
 bool SameConvention(const PckResult& a, const PckResult& b) {
-  return a.joint_set == b.joint_set && a.options.alpha == b.options.alpha &&
+  return a.joint_set == b.joint_set && a.mapping == b.mapping &&
+         a.options.alpha == b.options.alpha &&
          a.options.visibility == b.options.visibility &&
          a.options.mean == b.options.mean && a.group_names == b.group_names &&
          a.joint_names == b.joint_names;
@@ -68,10 +70,50 @@ PckAccumulator::PckAccumulator(JointSet joints, PckOptions options)
       hits_(joints_.num_joints(), 0),
       counts_(joints_.num_joints(), 0) {}
 
+absl::StatusOr<PckAccumulator> PckAccumulator::Across(const JointSet& predicted,
+                                                      const JointSet& truth,
+                                                      PckOptions options) {
+  absl::StatusOr<CommonJoints> common = CommonJointSet(predicted, truth);
+  if (!common.ok()) return common.status();
+  PckAccumulator pck(common->joints, options);
+  if (!common->predicted.is_identity() || !common->truth.is_identity()) {
+    pck.across_ = *std::move(common);
+  }
+  return pck;
+}
+
 absl::Status PckAccumulator::AddFrame(std::span<const float> predicted,
                                       std::span<const float> truth,
                                       std::span<const uint8_t> visible,
                                       const Box& box) {
+  if (!across_.has_value()) {
+    return AddCommonFrame(predicted, truth, visible, box);
+  }
+  const JointMapping& p = across_->predicted;
+  const JointMapping& t = across_->truth;
+  const bool use_visible = options_.visibility == PckVisibility::kVisibleOnly;
+  if (predicted.size() != 2 * static_cast<size_t>(p.source_joints) ||
+      truth.size() != 2 * static_cast<size_t>(t.source_joints) ||
+      (use_visible && visible.size() != static_cast<size_t>(t.source_joints))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("PCK frame ", frames_, ": ", predicted.size() / 2,
+                     " predicted, ", truth.size() / 2, " true joints and ",
+                     visible.size(), " visibility flags; ", p.from, " has ",
+                     p.source_joints, " and ", t.from, " ", t.source_joints));
+  }
+  absl::StatusOr<MappedPose> mapped_prediction = MapPose(p, predicted);
+  if (!mapped_prediction.ok()) return mapped_prediction.status();
+  absl::StatusOr<MappedPose> mapped_truth =
+      MapPose(t, truth, {}, use_visible ? visible : std::span<const uint8_t>());
+  if (!mapped_truth.ok()) return mapped_truth.status();
+  return AddCommonFrame(mapped_prediction->xy, mapped_truth->xy,
+                        mapped_truth->visible, box);
+}
+
+absl::Status PckAccumulator::AddCommonFrame(std::span<const float> predicted,
+                                            std::span<const float> truth,
+                                            std::span<const uint8_t> visible,
+                                            const Box& box) {
   const size_t j_count = static_cast<size_t>(joints_.num_joints());
   if (predicted.size() != 2 * j_count || truth.size() != 2 * j_count ||
       (options_.visibility == PckVisibility::kVisibleOnly &&
@@ -106,23 +148,30 @@ absl::Status PckAccumulator::AddFrame(std::span<const float> predicted,
 
 absl::Status PckAccumulator::AddSequence(std::span<const float> predicted,
                                          const PoseSequence& truth) {
-  const size_t j_count = static_cast<size_t>(joints_.num_joints());
-  if (truth.num_joints != joints_.num_joints() ||
-      predicted.size() != truth.joints.size() ||
-      truth.joints.size() !=
-          static_cast<size_t>(truth.num_frames) * j_count * 2) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("PCK of ", truth.dataset, " sequence '", truth.id,
-                     "': ", predicted.size(), " predicted coordinates for ",
-                     truth.num_frames, " frames of ", truth.num_joints,
-                     " joints (", joints_.name, " has ", j_count, ")"));
+  const size_t j_count =
+      static_cast<size_t>(across_.has_value() ? across_->truth.source_joints
+                                              : joints_.num_joints());
+  const size_t p_count =
+      static_cast<size_t>(across_.has_value() ? across_->predicted.source_joints
+                                              : joints_.num_joints());
+  const size_t t_count = static_cast<size_t>(truth.num_frames);
+  if (truth.num_joints != static_cast<int>(j_count) ||
+      predicted.size() != t_count * p_count * 2 ||
+      truth.joints.size() != t_count * j_count * 2 ||
+      truth.boxes.size() != t_count) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "PCK of ", truth.dataset, " sequence '", truth.id,
+        "': ", predicted.size(), " predicted coordinates (", p_count,
+        " joints a frame) for ", truth.num_frames, " frames of ",
+        truth.num_joints, " joints (", j_count, " expected)"));
   }
   for (int64_t t = 0; t < truth.num_frames; ++t) {
-    const size_t at = static_cast<size_t>(t) * j_count;
+    const size_t at = static_cast<size_t>(t);
     absl::Status status = AddFrame(
-        predicted.subspan(2 * at, 2 * j_count),
-        std::span<const float>(truth.joints).subspan(2 * at, 2 * j_count),
-        std::span<const uint8_t>(truth.visible).subspan(at, j_count),
+        predicted.subspan(2 * at * p_count, 2 * p_count),
+        std::span<const float>(truth.joints)
+            .subspan(2 * at * j_count, 2 * j_count),
+        std::span<const uint8_t>(truth.visible).subspan(at * j_count, j_count),
         truth.boxes[t]);
     if (!status.ok()) {
       return absl::Status(status.code(),
@@ -134,7 +183,11 @@ absl::Status PckAccumulator::AddSequence(std::span<const float> predicted,
 }
 
 absl::Status PckAccumulator::Merge(const PckAccumulator& other) {
+  const auto mapping = [](const PckAccumulator& a) {
+    return a.across_.has_value() ? a.across_->Describe() : std::string();
+  };
   if (other.joints_.joint_names != joints_.joint_names ||
+      mapping(other) != mapping(*this) ||
       other.options_.alpha != options_.alpha ||
       other.options_.visibility != options_.visibility) {
     return absl::InvalidArgumentError(
@@ -152,6 +205,7 @@ PckResult PckAccumulator::Result(const std::string& label) const {
   PckResult r;
   r.label = label;
   r.joint_set = joints_.name;
+  if (across_.has_value()) r.mapping = across_->Describe();
   r.options = options_;
   r.joint_names = joints_.joint_names;
   r.joint_hits = hits_;
@@ -290,6 +344,7 @@ std::string PckJson(std::span<const PckResult> rows) {
     json row;
     row["label"] = r.label;
     row["joint_set"] = r.joint_set;
+    if (!r.mapping.empty()) row["mapping"] = r.mapping;
     row["alpha"] = r.options.alpha;
     row["visibility"] = VisibilityText(r.options.visibility);
     row["mean_convention"] = MeanText(r.options.mean);

@@ -23,6 +23,11 @@
 //   * A joint that never counted (say, always invisible) has no PCK; it is
 //     left out of its group and of the per-joint mean, and shows as "-" /
 //     empty / null.
+//   * Predictions and labels of different joint sets (MoveNet's COCO-17
+//     against JHMDB's 15): PckAccumulator::Across maps both onto the set
+//     CommonJointSet picks (mapn/data/joint_mapping.h) and counts there; a
+//     derived label joint is visible when all its sources are. The table's
+//     caption says which mapping was used.
 //
 // Example:
 //
@@ -31,15 +36,24 @@
 //   PckResult row = pck.Result("ours");
 //   std::cout << FormatPckTable({row});
 //   MAPN_RETURN_IF_ERROR(WritePckCsv("pck.csv", {row}));
+//
+//   // MoveNet's 17 COCO keypoints against JHMDB labels:
+//   MAPN_ASSIGN_OR_RETURN(PckAccumulator across,
+//                         PckAccumulator::Across(CocoJoints(), JhmdbJoints(),
+//                                                PckOptionsFor("jhmdb")));
+//   MAPN_RETURN_IF_ERROR(across.AddFrame(coco_xy, jhmdb_xy, visible, box));
 #ifndef MAPN_EVAL_PCK_H_
 #define MAPN_EVAL_PCK_H_
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "mapn/data/joint_mapping.h"
 #include "mapn/data/joint_set.h"
 #include "mapn/data/pose_sequence.h"
 #include "mapn/geometry/box.h"
@@ -63,6 +77,9 @@ PckOptions PckOptionsFor(const std::string& dataset);
 struct PckResult {
   std::string label;
   std::string joint_set;
+  // How predictions and labels reached joint_set ("coco predictions mapped
+  // to jhmdb"); empty when both were in it.
+  std::string mapping;
   PckOptions options;
   std::vector<std::string> group_names;
   std::vector<double> groups;
@@ -77,9 +94,18 @@ class PckAccumulator {
  public:
   explicit PckAccumulator(JointSet joints, PckOptions options = {});
 
-  // One frame: `predicted` and `truth` hold J (x, y) pairs, `visible` J
-  // flags (ignored under kAllJoints), `box` the frame's ground-truth box.
-  // A non-finite prediction counts as a miss.
+  // Predictions in `predicted`'s joints against labels in `truth`'s,
+  // counted in the set CommonJointSet picks (the labels' own when the
+  // predictions map onto it). InvalidArgument naming both sets when no
+  // mapping joins them.
+  static absl::StatusOr<PckAccumulator> Across(const JointSet& predicted,
+                                               const JointSet& truth,
+                                               PckOptions options = {});
+
+  // One frame: `predicted` holds the predicted set's (x, y) pairs, `truth`
+  // the labels' pairs and `visible` their flags (ignored under kAllJoints;
+  // the sets are one and the same unless made by Across), `box` the frame's
+  // ground-truth box. A non-finite prediction counts as a miss.
   absl::Status AddFrame(std::span<const float> predicted,
                         std::span<const float> truth,
                         std::span<const uint8_t> visible, const Box& box);
@@ -91,12 +117,20 @@ class PckAccumulator {
 
   PckResult Result(const std::string& label) const;
 
+  // The set PCK counts in.
   const JointSet& joints() const { return joints_; }
   const PckOptions& options() const { return options_; }
+  // The mappings Across chose; nullopt for a plain accumulator.
+  const std::optional<CommonJoints>& across() const { return across_; }
 
  private:
+  absl::Status AddCommonFrame(std::span<const float> predicted,
+                              std::span<const float> truth,
+                              std::span<const uint8_t> visible, const Box& box);
+
   JointSet joints_;
   PckOptions options_;
+  std::optional<CommonJoints> across_;
   std::vector<int64_t> hits_;
   std::vector<int64_t> counts_;
   int64_t frames_ = 0;

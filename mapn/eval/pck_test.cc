@@ -11,6 +11,7 @@
 
 #include "gtest/gtest.h"
 #include "mapn/core/atomic_file.h"
+#include "mapn/data/joint_mapping.h"
 #include "mapn/data/joint_set.h"
 
 namespace mapn {
@@ -182,6 +183,96 @@ TEST(PckTest, MergeAndAverage) {
   const PckResult rp = penn.Result("penn");
   EXPECT_FALSE(AveragePck(std::vector<PckResult>{ra, rp}, "x").ok());
   EXPECT_FALSE(AveragePck(std::vector<PckResult>{}, "x").ok());
+}
+
+// MoveNet's COCO joints against JHMDB labels: both meet in JHMDB's set,
+// where the neck, belly and face come from the mapping.
+TEST(PckTest, AcrossJointSetsGoesThroughTheMapping) {
+  const JointSet& coco = CocoJoints();
+  const JointSet& jhmdb = JhmdbJoints();
+  // A COCO pose: joint j at (10 j, 0), the hips 100 px below the shoulders.
+  std::vector<float> pred = Truth(17);
+  for (int j : {11, 12}) pred[2 * j + 1] = 100;
+  // The JHMDB truth is that pose mapped, with the l_wrist moved 30 px and
+  // the face 15 px (box 100 x 50: threshold 20 px).
+  const JointMapping m = FindJointMapping(coco, jhmdb).value();
+  std::vector<float> truth = MapPose(m, pred).value().xy;
+  truth[2 * jhmdb.IndexOf("l_wrist").value() + 1] += 30;
+  truth[2 * jhmdb.IndexOf("face").value()] += 15;
+  absl::StatusOr<PckAccumulator> pck =
+      PckAccumulator::Across(coco, jhmdb, PckOptionsFor("jhmdb"));
+  ASSERT_TRUE(pck.ok()) << pck.status();
+  EXPECT_EQ(pck->joints().name, "jhmdb");
+  ASSERT_TRUE(pck->AddFrame(pred, truth, std::vector<uint8_t>(15, 0),
+                            Box{0, 0, 100, 50})
+                  .ok());
+  PckResult r = pck->Result("movenet");
+  EXPECT_EQ(r.joint_set, "jhmdb");
+  EXPECT_EQ(r.mapping, "coco predictions mapped to jhmdb");
+  std::vector<int64_t> hits(15, 1);
+  hits[jhmdb.IndexOf("l_wrist").value()] = 0;
+  EXPECT_EQ(r.joint_hits, hits);
+  EXPECT_DOUBLE_EQ(r.groups[0], 100);  // the face, 15 px off
+  EXPECT_DOUBLE_EQ(r.groups[3], 50);   // Wri.
+  EXPECT_DOUBLE_EQ(r.mean, 100.0 * 14 / 15);
+  const std::string table = FormatPckTable(std::vector<PckResult>{r});
+  EXPECT_EQ(table.rfind("PCK@0.2 (jhmdb: coco predictions mapped to jhmdb, "
+                        "all joints;",
+                        0),
+            0u)
+      << table;
+  EXPECT_EQ(nlohmann::json::parse(
+                PckJson(std::vector<PckResult>{r}))["rows"][0]["mapping"],
+            "coco predictions mapped to jhmdb");
+
+  // Sizes are those of each side's own set.
+  EXPECT_FALSE(pck->AddFrame(truth, truth, {}, Box{0, 0, 1, 1}).ok());
+  // Counts of another mapping do not merge.
+  PckAccumulator plain(jhmdb, PckOptionsFor("jhmdb"));
+  EXPECT_FALSE(pck->Merge(plain).ok());
+  // No mapping between the sets: an error naming both.
+  JointSet custom;
+  custom.name = "custom_2";
+  custom.joint_names = {"a", "b"};
+  const absl::Status none = PckAccumulator::Across(custom, jhmdb).status();
+  EXPECT_NE(none.message().find("'custom_2'"), std::string::npos) << none;
+  EXPECT_NE(none.message().find("'jhmdb'"), std::string::npos) << none;
+}
+
+// COCO predictions against PoseTrack labels meet in Penn Action's 13
+// joints; a derived label joint counts only when all its sources are
+// labelled, and sequences take each side's joint count.
+TEST(PckTest, AcrossSetsCarriesVisibilityAndSequences) {
+  const JointSet& posetrack = PoseTrackJoints();
+  absl::StatusOr<PckAccumulator> pck = PckAccumulator::Across(
+      CocoJoints(), posetrack, PckOptionsFor("posetrack"));
+  ASSERT_TRUE(pck.ok()) << pck.status();
+  EXPECT_EQ(pck->joints().name, "penn_action");
+  PoseSequence seq;
+  seq.dataset = "posetrack";
+  seq.id = "x.json";
+  seq.num_frames = 1;
+  seq.num_joints = 17;
+  seq.width = seq.height = 200;
+  seq.joints = Truth(17);  // posetrack joint j at (10 j, 0)
+  seq.visible.assign(17, 1);
+  seq.visible[2] = 0;  // head_top: Penn's head does not count
+  seq.visible[6] = 0;  // r_shoulder
+  seq.boxes = {Box{0, 0, 100, 100}};
+  // Predictions: COCO joint j at (10 j, 0) too, so the body joints (same
+  // index in both) hit and the head (the face points' mean, x = 20, against
+  // head_bottom/head_top's x = 15) would hit as well.
+  const std::vector<float> pred = Truth(17);
+  ASSERT_TRUE(pck->AddSequence(pred, seq).ok());
+  const PckResult r = pck->Result("p");
+  EXPECT_EQ(r.mapping,
+            "coco predictions and posetrack labels mapped to penn_action");
+  EXPECT_EQ(r.joint_counts,
+            (std::vector<int64_t>{0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}));
+  EXPECT_DOUBLE_EQ(r.mean, 100);
+  EXPECT_TRUE(std::isnan(r.groups[0]));
+  // A prediction of the labels' size is refused.
+  EXPECT_FALSE(pck->AddSequence(Truth(13), seq).ok());
 }
 
 PckResult ExampleRow(const std::string& label, float wrist_dy) {
