@@ -1,14 +1,17 @@
 #include "mapn/estimate/box_source.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "mapn/core/atomic_file.h"
+#include "mapn/core/status_macros.h"
 #include "mapn/data/gop_boxes.h"
 #include "mapn/data/penn_action.h"
 #include "nlohmann/json.hpp"
@@ -233,6 +236,77 @@ Box BoxSource::WindowCropBox(int64_t first, int64_t length, int64_t width,
   // The whole frame is already the context: square it, no extra margin.
   if (whole_frame()) options.scale = 1.0f;
   return ExpandBox(mean, options);
+}
+
+BoxSource BoxSource::Detected(
+    std::shared_ptr<const detect::PersonDetector> detector,
+    const DetectedBoxOptions& options) {
+  BoxSource source;
+  source.origin_ = absl::StrFormat(
+      "detected by %s on keyframes (score >= %.2f; >= %.2f to continue a "
+      "person in view), carried by the motion vectors",
+      detector->Describe(), options.min_person_score,
+      options.keep_person_score);
+  source.detector_ = std::move(detector);
+  source.detected_options_ = options;
+  return source;
+}
+
+absl::StatusOr<WindowBoxes> BoxSource::ForWindow(
+    const GopWindow& window, int64_t width, int64_t height,
+    const std::optional<Box>& previous) const {
+  const int64_t length = window.length();
+  WindowBoxes out;
+  out.person.assign(length, std::nullopt);
+  out.origin.assign(length, PersonBoxOrigin::kGiven);
+  if (detector_ == nullptr) {
+    const int64_t first = window.frames.front().index;
+    out.crop = WindowCropBox(first, length, width, height);
+    for (int64_t t = 0; t < window.num_valid; ++t) {
+      out.person[t] = ForFrame(window.frames[t].index, width, height);
+    }
+    return out;
+  }
+  out.detector_ran = true;
+  MAPN_ASSIGN_OR_RETURN(const std::vector<detect::PersonBox> found,
+                        detector_->Detect(window.rgb[0]));
+  if (found.empty()) return out;
+  // The best box (the detector sorts by score), else the best one that
+  // continues the person the previous window ended with.
+  const DetectedBoxOptions& o = detected_options_;
+  const detect::PersonBox* chosen = nullptr;
+  if (found.front().score >= o.min_person_score) {
+    chosen = &found.front();
+  } else if (previous.has_value()) {
+    for (const detect::PersonBox& candidate : found) {
+      if (candidate.score >= o.keep_person_score &&
+          detect::IntersectionOverUnion(candidate.box, *previous) >=
+              o.keep_iou) {
+        chosen = &candidate;
+        break;
+      }
+    }
+  }
+  out.score = (chosen != nullptr ? *chosen : found.front()).score;
+  if (chosen == nullptr) return out;
+  const std::vector<Box> start = {chosen->box};
+  const std::vector<std::vector<std::optional<Box>>> carried =
+      track::CarryBoxes(window, start, detected_options_.motion);
+  std::optional<Box> extent;
+  for (int64_t t = 0; t < window.num_valid; ++t) {
+    const std::optional<Box>& box = carried[t][0];
+    if (!box) continue;
+    out.person[t] = box;
+    out.origin[t] = t == 0 ? PersonBoxOrigin::kDetected
+                           : PersonBoxOrigin::kCarried;
+    extent = extent ? Box{std::min(extent->x1, box->x1),
+                          std::min(extent->y1, box->y1),
+                          std::max(extent->x2, box->x2),
+                          std::max(extent->y2, box->y2)}
+                    : *box;
+  }
+  if (extent) out.crop = ExpandBox(*extent, detected_options_.crop);
+  return out;
 }
 
 std::string BoxSource::Describe() const { return origin_; }

@@ -12,12 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "mapn/core/atomic_file.h"
 #include "mapn/data/ground_truth.h"
 #include "mapn/data/joint_mapping.h"
 #include "mapn/data/joint_set.h"
 #include "mapn/data/video_cache.h"
+#include "mapn/detect/person_detector.h"
 #include "mapn/estimate/box_source.h"
 #include "mapn/estimate/estimator.h"
 #include "mapn/estimate/overlay.h"
@@ -636,6 +638,336 @@ TEST(OverlayTest, MarksExtractedFramesWithACoralBorder) {
       RenderOverlayFrame(window, 0, pose, PennActionJoints(), {});
   EXPECT_EQ(plain[0][39][30].item<uint8_t>(), 0);
   EXPECT_GT(plain[0][20][30].item<uint8_t>(), 100);  // a joint disc is drawn
+}
+
+// --- Detected boxes ---------------------------------------------------------
+
+// A stand-in person detector: the "person" is the bounding box of the
+// pixels whose red value exceeds 40, scored by their mean red / 255.
+class BrightnessDetector final : public detect::PersonDetector {
+ public:
+  absl::StatusOr<std::vector<detect::PersonBox>> Detect(
+      const at::Tensor& rgb) const override {
+    ++calls;
+    const at::Tensor mask = rgb[0] > 40;
+    if (!mask.any().item<bool>()) return std::vector<detect::PersonBox>{};
+    const at::Tensor rows = mask.any(1).nonzero();
+    const at::Tensor cols = mask.any(0).nonzero();
+    const Box box{cols.min().item<float>(), rows.min().item<float>(),
+                  cols.max().item<float>() + 1, rows.max().item<float>() + 1};
+    const float score =
+        rgb[0].masked_select(mask).to(at::kFloat).mean().item<float>() / 255;
+    return std::vector<detect::PersonBox>{{box, score}};
+  }
+  std::string Describe() const override { return "brightness"; }
+  mutable int calls = 0;
+};
+
+// A detector that always returns the same boxes.
+class FixedDetector final : public detect::PersonDetector {
+ public:
+  explicit FixedDetector(std::vector<detect::PersonBox> boxes)
+      : boxes_(std::move(boxes)) {}
+  absl::StatusOr<std::vector<detect::PersonBox>> Detect(
+      const at::Tensor& /*rgb*/) const override {
+    return boxes_;
+  }
+  std::string Describe() const override { return "fixed"; }
+
+ private:
+  std::vector<detect::PersonBox> boxes_;
+};
+
+// A stand-in model that puts every joint at the centre of its window's
+// crop, with the keyframe-only decisions of a MAPN.
+class CentreModel final : public model::AnyPipeline::Interface {
+ public:
+  CentreModel() : Interface("centre") {}
+  torch::nn::Module& module() override { return module_; }
+  torch::nn::Module& extractor() override { return module_; }
+  torch::nn::Module& propagator() override { return module_; }
+  torch::nn::Module& policy() override { return module_; }
+  torch::nn::Module& head() override { return module_; }
+  model::PipelineOptionValues OptionValues() const override {
+    model::PipelineOptionValues values;
+    values.input_size = kInputSize;
+    return values;
+  }
+  int64_t input_size() const override { return kInputSize; }
+  int64_t joints() const override { return 13; }
+  int64_t heatmap_size() const override { return kHeatmapSize; }
+  bool learned_policy() const override { return false; }
+  bool causal() const override { return true; }
+  model::MacCount baseline_macs_per_frame() const override {
+    return {10.0, 20.0};
+  }
+  absl::StatusOr<model::ForwardResult> Forward(
+      const GopBatch& /*batch*/,
+      const model::ForwardOptions& /*options*/) override {
+    return absl::UnimplementedError("does not train");
+  }
+  absl::StatusOr<at::Tensor> Keypoints(const at::Tensor& maps) override {
+    return HeatmapKeypoints(maps, 13, kInputSize, kHeatmapSize);
+  }
+  model::AnyPipeline PerFrameBaseline() override {
+    return model::AnyPipeline(std::make_shared<CentreModel>());
+  }
+  absl::StatusOr<model::RunResult> Run(const GopBatch& batch) override {
+    ++windows_run;
+    const int64_t t_len = batch.length();
+    const float c = (kInputSize - 1) / 2.0f;
+    const at::Tensor joints = at::full({t_len, 13, 2}, c);
+    HeatmapTargets targets = MakeGaussianTargets(
+        InputToHeatmap(joints, kInputSize, kHeatmapSize),
+        at::ones({t_len, 13}, at::kBool), kHeatmapSize, kHeatmapSize);
+    model::RunResult result;
+    result.length = t_len;
+    result.heatmaps = targets.heatmaps.unsqueeze(0);
+    result.decisions = at::zeros({1, t_len});
+    result.decisions[0][0] = 1;
+    for (int64_t t = 0; t < t_len; ++t) {
+      result.frame_macs.push_back(t == 0 ? model::MacCount{10, 20}
+                                         : model::MacCount{1, 2});
+    }
+    return result;
+  }
+  int windows_run = 0;
+
+ private:
+  static constexpr int64_t kInputSize = 128;
+  static constexpr int64_t kHeatmapSize = 32;
+  torch::nn::Module module_;
+};
+
+// 48 frames of 128 x 96 in four GOPs of 12: a white 24-pixel square moving
+// 2 px right per frame (GOP 0), a dim square standing far from where that
+// one ended (GOP 1: the stand-in detector scores it 0.39), nothing (GOP 2),
+// and the white square moving 2 px left and 1 down per frame (GOP 3). The
+// block motion says exactly how the squares move (gop.h's sign).
+struct SquareClip {
+  static constexpr int64_t kW = 128, kH = 96, kSide = 24;
+  InMemoryFrames frames;
+  std::vector<std::optional<Box>> truth;  // the square per frame
+
+  SquareClip() {
+    const int64_t n = 48, hb = MotionBlocks(kH), wb = MotionBlocks(kW);
+    frames.rgb = at::zeros({n, 3, kH, kW}, at::kByte);
+    frames.motion = at::zeros({n, 2, hb, wb}, at::kFloat);
+    frames.types.assign(n, FrameType::kP);
+    for (int64_t t : {0, 12, 24, 36}) frames.types[t] = FrameType::kI;
+    auto m = frames.motion.accessor<float, 4>();
+    for (int64_t t = 0; t < n; ++t) {
+      float x = 0, y = 0, vx = 0, vy = 0;
+      uint8_t value = 255;
+      if (t < 12) {
+        x = 16 + 2.0f * t, y = 40, vx = 2;
+      } else if (t < 24) {
+        x = 96, y = 4, value = 100;
+      } else if (t < 36) {
+        truth.push_back(std::nullopt);
+        continue;
+      } else {
+        x = 90 - 2.0f * (t - 36), y = 20 + 1.0f * (t - 36), vx = -2, vy = 1;
+      }
+      truth.push_back(value == 255 ? std::optional<Box>(Box{
+                                         x, y, x + kSide, y + kSide})
+                                   : std::nullopt);
+      const int64_t xi = static_cast<int64_t>(x), yi = static_cast<int64_t>(y);
+      frames.rgb[t].slice(1, yi, yi + kSide).slice(2, xi, xi + kSide).fill_(
+          value);
+      if (frames.types[t] == FrameType::kI) continue;
+      for (int64_t by = 0; by < hb; ++by) {
+        for (int64_t bx = 0; bx < wb; ++bx) {
+          const float cx = 8.0f * bx + 4, cy = 8.0f * by + 4;
+          if (cx >= x && cx < x + kSide && cy >= y && cy < y + kSide) {
+            m[t][0][by][bx] = -vx;  // pixels came from (x - vx, y - vy)
+            m[t][1][by][bx] = -vy;
+          }
+        }
+      }
+    }
+  }
+};
+
+TEST(DetectedBoxesTest, BoxesFollowTheSquareAndEmptyWindowsHaveNoPose) {
+  const SquareClip clip;
+  absl::StatusOr<InMemoryStreamSource> source =
+      InMemoryStreamSource::FromFrames(clip.frames, 12);
+  ASSERT_TRUE(source.ok()) << source.status();
+  auto detector = std::make_shared<BrightnessDetector>();
+  auto centre = std::make_shared<CentreModel>();
+  const model::AnyPipeline model(centre);
+  EstimateOptions options;
+  options.joint_set = PennActionJoints();
+  options.boxes = BoxSource::Detected(detector);
+  EXPECT_FALSE(options.boxes.whole_frame());
+  EXPECT_TRUE(options.boxes.detected());
+  // Labels: every joint at the square's centre, the whole frame as the
+  // PCK box (a 25.6-pixel radius).
+  PoseSequence truth;
+  truth.num_frames = 48;
+  truth.num_joints = 13;
+  truth.joints.assign(48 * 13 * 2, 0.0f);
+  truth.visible.assign(48 * 13, 1);
+  truth.boxes.assign(48, Box{0, 0, SquareClip::kW, SquareClip::kH});
+  for (int64_t t = 0; t < 48; ++t) {
+    const Box b = clip.truth[t].value_or(Box{});
+    for (int j = 0; j < 13; ++j) {
+      truth.joints[(t * 13 + j) * 2] = (b.x1 + b.x2) / 2;
+      truth.joints[(t * 13 + j) * 2 + 1] = (b.y1 + b.y2) / 2;
+    }
+  }
+  options.ground_truth = &truth;
+  absl::StatusOr<PoseTrack> track = EstimatePoses(model, *source, options);
+  ASSERT_TRUE(track.ok()) << track.status();
+  ASSERT_EQ(track->frames.size(), 48u);
+  EXPECT_EQ(detector->calls, 4);      // once per window, on its keyframe
+  EXPECT_EQ(centre->windows_run, 2);  // only where someone was found
+
+  for (int64_t t = 0; t < 48; ++t) {
+    const FramePose& f = track->frames[t];
+    const std::string at = "frame " + std::to_string(t);
+    ASSERT_EQ(f.has_person(), clip.truth[t].has_value()) << at;
+    if (!f.has_person()) {
+      EXPECT_TRUE(f.joints.empty()) << at;
+      EXPECT_FALSE(f.crop_box.has_value()) << at;
+      EXPECT_FALSE(f.features_extracted) << at;
+      EXPECT_EQ(f.macs.true_macs, 0) << at;
+      continue;
+    }
+    // The detected box on the keyframe, then carried exactly.
+    const Box& want = *clip.truth[t];
+    EXPECT_NEAR(f.person_box->x1, want.x1, 1e-3) << at;
+    EXPECT_NEAR(f.person_box->y1, want.y1, 1e-3) << at;
+    EXPECT_NEAR(f.person_box->x2, want.x2, 1e-3) << at;
+    EXPECT_NEAR(f.person_box->y2, want.y2, 1e-3) << at;
+    EXPECT_EQ(f.box_origin, t % 12 == 0 ? PersonBoxOrigin::kDetected
+                                        : PersonBoxOrigin::kCarried)
+        << at;
+    ASSERT_TRUE(f.box_score.has_value()) << at;
+    EXPECT_FLOAT_EQ(*f.box_score, 1.0f) << at;
+    EXPECT_EQ(f.features_extracted, t % 12 == 0) << at;
+    // The crop: the union of the window's boxes, squared and enlarged.
+    const int64_t k = t - t % 12;
+    Box extent = *clip.truth[k];
+    for (int64_t u = k; u < k + 12; ++u) {
+      extent = Box{std::min(extent.x1, clip.truth[u]->x1),
+                   std::min(extent.y1, clip.truth[u]->y1),
+                   std::max(extent.x2, clip.truth[u]->x2),
+                   std::max(extent.y2, clip.truth[u]->y2)};
+    }
+    const Box crop = ExpandBox(extent);
+    ASSERT_TRUE(f.crop_box.has_value()) << at;
+    EXPECT_NEAR(f.crop_box->x1, crop.x1, 1e-3) << at;
+    EXPECT_NEAR(f.crop_box->y2, crop.y2, 1e-3) << at;
+    // The model's joints came back through that crop.
+    ASSERT_EQ(f.joints.size(), 13u) << at;
+    const double tolerance = 0.3 * crop.width() / 32;
+    EXPECT_NEAR(f.joints[3].x, (crop.x1 + crop.x2) / 2, tolerance) << at;
+    EXPECT_NEAR(f.joints[3].y, (crop.y1 + crop.y2) / 2, tolerance) << at;
+  }
+  const PoseTrackSummary& s = track->summary;
+  EXPECT_EQ(s.frames, 48);
+  EXPECT_EQ(s.frames_without_person, 24);
+  EXPECT_EQ(s.detections, 4);
+  EXPECT_EQ(s.keyframes, 2);
+  // Frames with nobody count as misses: every joint of the 24 frames with
+  // a person is a hit, none of the other 24.
+  ASSERT_TRUE(s.pck.has_value());
+  EXPECT_DOUBLE_EQ(*s.pck, 50.0);
+
+  // The JSON: no annotation where nobody is, the box's origin elsewhere.
+  const nlohmann::json doc = nlohmann::json::parse(PoseTrackJson(*track));
+  EXPECT_NE(doc["info"]["boxes"].get<std::string>().find("brightness"),
+            std::string::npos);
+  EXPECT_TRUE(doc["frames"][12]["annotations"].empty());
+  EXPECT_TRUE(doc["frames"][30]["crop_box"].is_null());
+  EXPECT_EQ(doc["frames"][0]["annotations"][0]["bbox_origin"], "detected");
+  EXPECT_EQ(doc["frames"][1]["annotations"][0]["bbox_origin"], "carried");
+  EXPECT_FLOAT_EQ(doc["frames"][1]["annotations"][0]["bbox_score"].get<float>(),
+                  1.0f);
+  EXPECT_EQ(doc["frames"][1]["annotations"][0]["keypoints"].size(), 39u);
+  EXPECT_EQ(doc["summary"]["frames_without_person"], 24);
+  // The CSV: every frame has its row; a frame with nobody has its box and
+  // joint fields empty.
+  const std::string csv = PoseTrackCsv(*track);
+  std::vector<std::string> lines = absl::StrSplit(csv, '\n');
+  ASSERT_EQ(lines.size(), 50u);  // header, 48 frames, the final newline
+  const auto commas = [](const std::string& line) {
+    return std::count(line.begin(), line.end(), ',');
+  };
+  EXPECT_EQ(commas(lines[13]), commas(lines[0]));
+  EXPECT_EQ(lines[13].rfind("12,", 0), 0u) << lines[13];
+  EXPECT_NE(lines[13].find(",,,,,"), std::string::npos) << lines[13];
+  EXPECT_EQ(lines[13].find_first_not_of(',', lines[13].find(",,,,")),
+            std::string::npos)
+      << lines[13];
+  EXPECT_NE(FormatSummary(*track).find("nobody found in 24 of 48 frames"),
+            std::string::npos)
+      << FormatSummary(*track);
+}
+
+TEST(DetectedBoxesTest, APersonInViewIsKeptAtALowerScore) {
+  GopWindow window;
+  window.frames.resize(2);
+  window.frames[0].index = 12;
+  window.frames[1].index = 13;
+  window.num_valid = 2;
+  window.rgb = at::zeros({2, 3, 96, 128}, at::kByte);
+  window.motion = at::zeros({2, 2, 12, 16});
+  window.intra = at::zeros({2, 1, 12, 16}, at::kBool);
+  const Box seen{40, 20, 70, 80};
+  auto detected = [&](float score, const std::optional<Box>& previous) {
+    const BoxSource source = BoxSource::Detected(
+        std::make_shared<FixedDetector>(std::vector<detect::PersonBox>{
+            {Box{100, 0, 120, 30}, score + 0.05f},  // the best: elsewhere
+            {Box{44, 22, 72, 84}, score}}));
+    absl::StatusOr<WindowBoxes> boxes =
+        source.ForWindow(window, 128, 96, previous);
+    EXPECT_TRUE(boxes.ok()) << boxes.status();
+    return *boxes;
+  };
+  // 0.4 is under min_person_score (0.5) but over keep_person_score (0.3):
+  // the box overlapping the person in view continues them.
+  WindowBoxes kept = detected(0.4f, seen);
+  ASSERT_TRUE(kept.person[0].has_value());
+  EXPECT_EQ(kept.person[0]->x1, 44);
+  EXPECT_EQ(kept.origin[0], PersonBoxOrigin::kDetected);
+  EXPECT_EQ(kept.origin[1], PersonBoxOrigin::kCarried);
+  EXPECT_FLOAT_EQ(*kept.score, 0.4f);
+  EXPECT_TRUE(kept.crop.has_value());
+  // Nobody in view before: nobody now.
+  EXPECT_FALSE(detected(0.4f, std::nullopt).crop.has_value());
+  // Someone in view elsewhere: nobody now.
+  EXPECT_FALSE(detected(0.4f, Box{0, 60, 20, 90}).crop.has_value());
+  // Too low even to continue.
+  const WindowBoxes low = detected(0.2f, seen);
+  EXPECT_FALSE(low.person[0].has_value());
+  EXPECT_FLOAT_EQ(*low.score, 0.25f);  // the best box's
+  EXPECT_TRUE(low.detector_ran);
+  // Over min_person_score the best box wins wherever it is.
+  const WindowBoxes best = detected(0.6f, seen);
+  ASSERT_TRUE(best.person[0].has_value());
+  EXPECT_EQ(best.person[0]->x1, 100);
+}
+
+TEST(OverlayTest, AFrameWithNobodyHasNoSkeleton) {
+  GopWindow window;
+  window.frames.resize(1);
+  window.num_valid = 1;
+  window.rgb = at::zeros({1, 3, 40, 60}, at::kByte);
+  FramePose pose;  // no person box, no joints
+  pose.person_box.reset();
+  at::Tensor picture =
+      RenderOverlayFrame(window, 0, pose, PennActionJoints(), {});
+  // Nothing drawn outside the caption in the top-left corner.
+  EXPECT_EQ(picture.slice(1, 14).sum().item<int64_t>(), 0);
+  // A detected box is outlined.
+  pose.person_box = Box{10, 20, 50, 38};
+  pose.box_origin = PersonBoxOrigin::kDetected;
+  picture = RenderOverlayFrame(window, 0, pose, PennActionJoints(), {});
+  EXPECT_GT(picture[0][30][10].item<uint8_t>(), 200);
+  EXPECT_EQ(picture[0][30][30].item<uint8_t>(), 0);
 }
 
 TEST(ProgressTest, LineShowsRateAndEta) {

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
 
+#include <limits>
 #include <span>
 #include <utility>
 #include <vector>
@@ -102,30 +103,41 @@ absl::Status PoseEstimator::AddWindow(const GopWindow& window) {
   const int64_t size = model_->input_size();
   const int64_t joints = model_->joints();
 
-  const int64_t first = window.frames.front().index;
-  const Box crop = options.boxes.WindowCropBox(first, window.length(),
-                                               info.width, info.height);
-  const Affine2D to_source = BoxToSquare(crop, static_cast<int>(size));
-  MAPN_ASSIGN_OR_RETURN(
-      ResampledWindow cropped,
-      ResampleWindow(window, to_source, static_cast<int>(size)));
-  MAPN_ASSIGN_OR_RETURN(GopBatch batch, ToGopBatch({cropped}));
-
   Clock::time_point t0 = Clock::now();
-  MAPN_ASSIGN_OR_RETURN(model::RunResult result, model_->Run(batch));
-  model_seconds_ += Seconds(t0);
-  if (baseline_ != nullptr) {
-    t0 = Clock::now();
-    MAPN_ASSIGN_OR_RETURN(model::RunResult base, baseline_->Run(batch));
-    baseline_seconds_ += Seconds(t0);
+  MAPN_ASSIGN_OR_RETURN(const WindowBoxes boxes,
+                        options.boxes.ForWindow(window, info.width,
+                                                info.height, previous_person_));
+  previous_person_ = boxes.person[window.num_valid - 1];
+  if (boxes.detector_ran) {
+    detector_seconds_ += Seconds(t0);
+    ++detections_;
   }
 
-  // [T, J, H, W] maps -> keypoints in crop pixels -> source pixels.
-  MAPN_ASSIGN_OR_RETURN(const at::Tensor keypoints,
-                        model_->Keypoints(result.heatmaps[0]));
-  const at::Tensor in_source = ToSourcePixels(keypoints, to_source);
-  auto k = in_source.accessor<float, 3>();
-  const at::Tensor decisions = result.decisions[0].cpu().contiguous();
+  // Nobody in the window: the model does not run, its frames get no pose.
+  at::Tensor in_source, decisions;
+  model::RunResult result;
+  if (boxes.crop) {
+    const Affine2D to_source =
+        BoxToSquare(*boxes.crop, static_cast<int>(size));
+    MAPN_ASSIGN_OR_RETURN(
+        ResampledWindow cropped,
+        ResampleWindow(window, to_source, static_cast<int>(size)));
+    MAPN_ASSIGN_OR_RETURN(GopBatch batch, ToGopBatch({cropped}));
+
+    t0 = Clock::now();
+    MAPN_ASSIGN_OR_RETURN(result, model_->Run(batch));
+    model_seconds_ += Seconds(t0);
+    if (baseline_ != nullptr) {
+      t0 = Clock::now();
+      MAPN_ASSIGN_OR_RETURN(model::RunResult base, baseline_->Run(batch));
+      baseline_seconds_ += Seconds(t0);
+    }
+    // [T, J, H, W] maps -> keypoints in crop pixels -> source pixels.
+    MAPN_ASSIGN_OR_RETURN(const at::Tensor keypoints,
+                          model_->Keypoints(result.heatmaps[0]));
+    in_source = ToSourcePixels(keypoints, to_source).contiguous();
+    decisions = result.decisions[0].cpu().contiguous();
+  }
 
   for (int64_t t = 0; t < window.num_valid; ++t) {
     const FrameMeta& meta = window.frames[t];
@@ -134,17 +146,28 @@ absl::Status PoseEstimator::AddWindow(const GopWindow& window) {
     pose.timestamp_s = meta.timestamp_s;
     pose.type = meta.type;
     pose.window = window.window_index;
-    pose.features_extracted = decisions[t].item<float>() > 0.5f;
-    pose.macs = result.macs(0, t);
-    pose.crop_box = crop;
-    pose.person_box =
-        options.boxes.ForFrame(meta.index, info.width, info.height);
-    pose.joints.resize(joints);
-    std::vector<float> predicted(2 * joints);
-    for (int64_t j = 0; j < joints; ++j) {
-      pose.joints[j] = {k[t][j][0], k[t][j][1], k[t][j][2]};
-      predicted[2 * j] = k[t][j][0];
-      predicted[2 * j + 1] = k[t][j][1];
+    pose.person_box = boxes.person[t];
+    pose.box_origin = boxes.origin[t];
+    if (boxes.detector_ran) pose.box_score = boxes.score;
+    if (boxes.crop) {
+      pose.crop_box = boxes.crop;
+      pose.features_extracted = decisions[t].item<float>() > 0.5f;
+      pose.macs = result.macs(0, t);
+    }
+    // A frame without a person has no estimate: a labelled one counts as a
+    // miss for PCK (non-finite predictions, pck.h).
+    std::vector<float> predicted(2 * joints,
+                                 std::numeric_limits<float>::quiet_NaN());
+    if (pose.has_person()) {
+      auto k = in_source.accessor<float, 3>();
+      pose.joints.resize(joints);
+      for (int64_t j = 0; j < joints; ++j) {
+        pose.joints[j] = {k[t][j][0], k[t][j][1], k[t][j][2]};
+        predicted[2 * j] = k[t][j][0];
+        predicted[2 * j + 1] = k[t][j][1];
+      }
+    } else {
+      ++frames_without_person_;
     }
     total_macs_ += pose.macs;
     if (pck_.has_value()) {
@@ -199,6 +222,9 @@ absl::StatusOr<PoseTrack> PoseEstimator::Finish() && {
   for (const FramePose& f : track_.frames) s.keyframes += f.features_extracted;
   s.macs_per_frame = total_macs_ * (1.0 / s.frames);
   s.baseline_macs_per_frame = model_->baseline_macs_per_frame();
+  s.frames_without_person = frames_without_person_;
+  s.detections = detections_;
+  s.detector_seconds = detector_seconds_;
   s.timing.model_seconds = model_seconds_;
   s.timing.total_seconds = Seconds(start_) - baseline_seconds_;
   if (baseline_ != nullptr) {

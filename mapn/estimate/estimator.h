@@ -2,7 +2,10 @@
 //
 // Poses for every frame of a video, in one pass over its compressed stream:
 // each GOP window of any StreamSource is cropped around the person
-// (BoxSource), run through any composition (a model::AnyPipeline), and the
+// (BoxSource: given, or found by a person detector on the window's keyframe
+// and carried by the motion vectors; a window where nobody is found is not
+// run, and its frames get no pose), run through any composition (a
+// model::AnyPipeline), and the
 // head's keypoints are carried back to image pixels (mapn/pose/keypoints.h);
 // optionally the per-frame baseline with the same extractor and head runs
 // on the same crops in the same run, so the wall-clock speed-up is measured
@@ -60,7 +63,8 @@ struct EstimateOptions {
   // the summary, with the labels' dataset convention (PckOptionsFor), in
   // the joint set the model's and the labels' joints meet in
   // (mapn/data/joint_mapping.h). Frames the labels mark unlabelled do not
-  // count.
+  // count; a labelled frame where nobody was found counts as a miss for
+  // each of its counted joints.
   const GroundTruth* ground_truth = nullptr;
 };
 
@@ -77,7 +81,8 @@ class PoseEstimator {
       const EstimateOptions& options,
       const model::AnyPipeline* baseline = nullptr);
 
-  // Crops, runs and decodes one window; its valid frames join the track.
+  // Finds the window's boxes, crops, runs and decodes it; its valid frames
+  // join the track (without a pose where nobody was found).
   absl::Status AddWindow(const GopWindow& window);
 
   // The track with its summary; InvalidArgument when no frame was added.
@@ -99,6 +104,11 @@ class PoseEstimator {
   std::optional<PckAccumulator> pck_;
   double model_seconds_ = 0;
   double baseline_seconds_ = 0;
+  double detector_seconds_ = 0;
+  int64_t detections_ = 0;
+  int64_t frames_without_person_ = 0;
+  // The person box of the last frame added, for BoxSource::ForWindow.
+  std::optional<Box> previous_person_;
   model::MacCount total_macs_;
 };
 

@@ -22,6 +22,8 @@ constexpr Rgb kCoral{255, 127, 80};
 constexpr Rgb kLeft{64, 160, 255};
 constexpr Rgb kRight{255, 80, 80};
 constexpr Rgb kCentre{80, 230, 120};
+constexpr Rgb kBoxDetected{255, 220, 0};
+constexpr Rgb kBoxCarried{200, 200, 200};
 constexpr int kPanelGap = 4;
 
 // Left joints blue, right joints red, the rest green, from the joint names
@@ -82,9 +84,25 @@ at::Tensor RenderOverlayFrame(const GopWindow& window, int64_t t,
                     alpha);
   }
 
+  // A detected box (on the keyframe) and a box carried by the motion
+  // vectors, thin; a given box is not drawn.
+  if (pose.person_box && pose.box_origin != PersonBoxOrigin::kGiven) {
+    const Box& b = *pose.person_box;
+    const int x1 = static_cast<int>(std::lround(b.x1));
+    const int y1 = static_cast<int>(std::lround(b.y1));
+    canvas.DrawRect(x1, y1,
+                    std::max(1, static_cast<int>(std::lround(b.x2)) - x1),
+                    std::max(1, static_cast<int>(std::lround(b.y2)) - y1),
+                    std::max(1, static_cast<int>(scale)),
+                    pose.box_origin == PersonBoxOrigin::kDetected
+                        ? kBoxDetected
+                        : kBoxCarried);
+  }
+
   const int text_scale = std::max(1, static_cast<int>(scale));
   std::string caption =
       absl::StrFormat("#%d %c", pose.frame_index, FrameTypeChar(pose.type));
+  if (!pose.has_person()) caption += " NO PERSON";
   canvas.FillRect(0, 0, Canvas::TextWidth(caption, text_scale) + 6,
                   Canvas::TextHeight(text_scale) + 4, Rgb{0, 0, 0}, 0.55f);
   canvas.DrawText(3, 3, caption, text_scale, Rgb{255, 255, 255});

@@ -3,7 +3,10 @@
 // The picture `mapn estimate --overlay` / `--overlay_frames` writes for each
 // frame: the decoded frame with the estimated skeleton, a coral border and a
 // "FEATURES" tag on the frames where the ResNet ran (the paper's Figure 6
-// marks them the same way), and a caption with the frame's index and type.
+// marks them the same way), and a caption with the frame's index and type
+// ("NO PERSON" added, and no skeleton drawn, where a detector found nobody;
+// a detected person box is outlined in yellow on the keyframe and in grey
+// where it was carried by the motion vectors).
 // With panels, the frame's motion field (colour wheel, mapn/viz/flow_color.h)
 // and residual follow to the right, like the rows of Figure 6. OverlaySink
 // sends those pictures to an H.264 MP4 (atomically: no partial file on

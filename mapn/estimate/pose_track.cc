@@ -28,6 +28,18 @@ nlohmann::json Timing(const RunTiming& t, int64_t frames) {
 
 }  // namespace
 
+const char* PersonBoxOriginName(PersonBoxOrigin origin) {
+  switch (origin) {
+    case PersonBoxOrigin::kGiven:
+      return "given";
+    case PersonBoxOrigin::kDetected:
+      return "detected";
+    case PersonBoxOrigin::kCarried:
+      return "carried";
+  }
+  return "unknown";
+}
+
 std::optional<double> PoseTrackSummary::speedup() const {
   if (!baseline_timing || timing.model_seconds <= 0) return std::nullopt;
   return baseline_timing->model_seconds / timing.model_seconds;
@@ -69,6 +81,18 @@ std::string PoseTrackJson(const PoseTrack& track) {
       score += j.confidence;
     }
     if (!f.joints.empty()) score /= static_cast<double>(f.joints.size());
+    // Nobody found: no annotation at all (COCO's way of saying so).
+    nlohmann::json annotations = nlohmann::json::array();
+    if (f.has_person()) {
+      nlohmann::json person = {{"category_id", 1},
+                               {"bbox", Xywh(*f.person_box)},
+                               {"bbox_origin", PersonBoxOriginName(f.box_origin)},
+                               {"keypoints", keypoints},
+                               {"num_keypoints", f.joints.size()},
+                               {"score", score}};
+      if (f.box_score) person["bbox_score"] = *f.box_score;
+      annotations.push_back(std::move(person));
+    }
     frames.push_back({
         {"frame_index", f.frame_index},
         {"timestamp", Number(f.timestamp_s)},
@@ -77,13 +101,8 @@ std::string PoseTrackJson(const PoseTrack& track) {
         {"features_extracted", f.features_extracted},
         {"macs", f.macs.true_macs},
         {"macs_hrnet_convention", f.macs.hrnet_macs},
-        {"crop_box", Xywh(f.crop_box)},
-        {"annotations",
-         nlohmann::json::array({{{"category_id", 1},
-                                 {"bbox", Xywh(f.person_box)},
-                                 {"keypoints", keypoints},
-                                 {"num_keypoints", f.joints.size()},
-                                 {"score", score}}})},
+        {"crop_box", f.crop_box ? Xywh(*f.crop_box) : nlohmann::json(nullptr)},
+        {"annotations", annotations},
     });
   }
 
@@ -99,7 +118,12 @@ std::string PoseTrackJson(const PoseTrack& track) {
        s.baseline_macs_per_frame.hrnet_macs},
       {"macs_ratio", s.macs_ratio()},
       {"timing", Timing(s.timing, s.frames)},
+      {"frames_without_person", s.frames_without_person},
   };
+  if (s.detections > 0) {
+    summary["detections"] = s.detections;
+    summary["detector_seconds"] = s.detector_seconds;
+  }
   if (s.baseline_timing) {
     summary["baseline_timing"] = Timing(*s.baseline_timing, s.frames);
     summary["speedup"] = s.speedup().value_or(0);
@@ -140,13 +164,18 @@ std::string PoseTrackCsv(const PoseTrack& track) {
                                      : std::string(),
         ",", std::string(1, FrameTypeChar(f.type)), ",", f.window, ",",
         f.features_extracted ? 1 : 0, ",",
-        absl::StrFormat("%.0f,%.0f", f.macs.true_macs, f.macs.hrnet_macs),
-        absl::StrFormat(",%.2f,%.2f,%.2f,%.2f", f.person_box.x1,
-                        f.person_box.y1, f.person_box.width(),
-                        f.person_box.height()));
-    for (const JointEstimate& j : f.joints) {
-      absl::StrAppend(&out,
-                      absl::StrFormat(",%.2f,%.2f,%.4f", j.x, j.y, j.confidence));
+        absl::StrFormat("%.0f,%.0f", f.macs.true_macs, f.macs.hrnet_macs));
+    if (f.has_person()) {
+      const Box& b = *f.person_box;
+      absl::StrAppend(&out, absl::StrFormat(",%.2f,%.2f,%.2f,%.2f", b.x1, b.y1,
+                                            b.width(), b.height()));
+      for (const JointEstimate& j : f.joints) {
+        absl::StrAppend(
+            &out, absl::StrFormat(",%.2f,%.2f,%.4f", j.x, j.y, j.confidence));
+      }
+    } else {
+      // Nobody found: the frame's row with every box and joint field empty.
+      out.append(4 + 3 * track.joint_set.joint_names.size(), ',');
     }
     out += "\n";
   }
@@ -184,6 +213,13 @@ std::string FormatSummary(const PoseTrack& track) {
                             s.timing.total_seconds > 0
                                 ? s.frames / s.timing.total_seconds
                                 : 0.0));
+  if (s.detections > 0 || s.frames_without_person > 0) {
+    absl::StrAppend(
+        &out, absl::StrFormat("person detector: %d keyframes, %.2f s; nobody "
+                              "found in %d of %d frames (no pose there)\n",
+                              s.detections, s.detector_seconds,
+                              s.frames_without_person, s.frames));
+  }
   if (s.baseline_timing) {
     absl::StrAppend(
         &out,

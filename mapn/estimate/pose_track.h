@@ -1,6 +1,7 @@
 // File: pose_track.h
 //
-// What `mapn estimate` produces for a video: one pose per frame with what
+// What `mapn estimate` produces for a video: one pose per frame (or none,
+// where a person detector found nobody) with what
 // the compressed-domain shortcut did for that frame (whether features were
 // extracted, the multiply-adds executed), and a summary; plus the writers
 // of its JSON and CSV files. The JSON follows COCO's keypoint conventions
@@ -36,6 +37,16 @@ struct JointEstimate {
   float confidence = 0;  // heatmap maximum (about 1 at a confident peak)
 };
 
+// Where a frame's person box came from.
+enum class PersonBoxOrigin : uint8_t {
+  kGiven,     // --box, --boxes, or the whole frame
+  kDetected,  // the person detector, on this frame (a window's keyframe)
+  kCarried,   // a keyframe's detection, carried here by the motion vectors
+};
+
+// "given", "detected", "carried".
+const char* PersonBoxOriginName(PersonBoxOrigin origin);
+
 struct FramePose {
   int64_t frame_index = 0;
   double timestamp_s = 0;
@@ -43,9 +54,20 @@ struct FramePose {
   int64_t window = 0;
   bool features_extracted = false;
   model::MacCount macs;    // executed for this frame
-  Box crop_box;            // the region the model saw (its window's box)
-  Box person_box;          // the box given for this frame
+  // The region the model saw (its window's crop box); nullopt when the
+  // model did not run for this frame's window (nobody was found in it).
+  std::optional<Box> crop_box;
+  // The person's box in this frame; nullopt when nobody was found here
+  // (detected boxes only): then `joints` is empty, and the frame has no
+  // annotation in the JSON and empty fields in the CSV.
+  std::optional<Box> person_box;
+  PersonBoxOrigin box_origin = PersonBoxOrigin::kGiven;
+  // For detected and carried boxes: the detector's score of the keyframe
+  // detection the box comes from.
+  std::optional<float> box_score;
   std::vector<JointEstimate> joints;
+
+  bool has_person() const { return person_box.has_value(); }
 };
 
 // Wall-clock figures of one run of a model over the video.
@@ -63,6 +85,12 @@ struct PoseTrackSummary {
   RunTiming timing;
   // With --compare-baseline: the baseline run over the same windows.
   std::optional<RunTiming> baseline_timing;
+  // Frames where nobody was found (detected boxes): no pose.
+  int64_t frames_without_person = 0;
+  // Detected boxes: keyframes the detector ran on, and its wall-clock time
+  // (included in timing.total_seconds, not in timing.model_seconds).
+  int64_t detections = 0;
+  double detector_seconds = 0;
   // With --ground_truth: PCK@0.2 of these poses (mean over joints, %), in
   // the joint set `pck_joint_set`, reached by `pck_mapping` ("coco
   // predictions mapped to jhmdb"; empty when the model and the labels share
