@@ -4,7 +4,8 @@
 # PoseTrack18 frames that other projects published in ../shared/data/real
 # (SOURCES.md sections 2 and 3), each through `mapn estimate --ground_truth`,
 # for per-frame MoveNet Lightning and Thunder and the bundled SynthPose
-# model. Needs the shared data and the model cache (tools/setup.sh).
+# model. On the clip: with the person found by the detector (the default),
+# over the whole frame (--detector=none) and in the labels' boxes. Needs the shared data and the model cache (tools/setup.sh).
 #
 # Usage: tools/real_people.sh [output_dir]     (default: /tmp/real-people)
 # Each run's poses (NAME.json) and printed summary (NAME.txt) stay there.
@@ -35,19 +36,19 @@ pck() {
 model_flag() { [[ "$1" == bundled ]] || echo "--model=$1"; }
 
 echo "== JHMDB clip, 40 frames, official joint_positions.mat (PCK@0.2, JHMDB's 15 joints) =="
-printf '%-18s %12s %14s %16s\n' model "whole frame" "label boxes" "--box 110,25,110,200"
+printf '%-18s %10s %12s %12s\n' model detected "whole frame" "label boxes"
 for model in "${models[@]}"; do
   row=()
-  for boxes in whole labels fixed; do
+  for boxes in detected whole labels; do
     case "$boxes" in
-      whole) extra=() ;;
+      detected) extra=() ;;
+      whole) extra=(--detector=none) ;;
       labels) extra=(--ground_truth_boxes) ;;
-      fixed) extra=(--box=110,25,110,200) ;;
     esac
     row+=("$(pck "jhmdb_${model}_$boxes" "$clip" $(model_flag "$model") \
       --ground_truth="$jhmdb/joint_positions.mat" "${extra[@]}")")
   done
-  printf '%-18s %12s %14s %16s\n' "$model" "${row[@]}"
+  printf '%-18s %10s %12s %12s\n' "$model" "${row[@]}"
 done
 
 echo

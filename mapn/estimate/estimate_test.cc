@@ -817,7 +817,8 @@ TEST(DetectedBoxesTest, BoxesFollowTheSquareAndEmptyWindowsHaveNoPose) {
       truth.joints[(t * 13 + j) * 2 + 1] = (b.y1 + b.y2) / 2;
     }
   }
-  options.ground_truth = &truth;
+  const GroundTruth labels = GroundTruthOf(truth, PennActionJoints());
+  options.ground_truth = &labels;
   absl::StatusOr<PoseTrack> track = EstimatePoses(model, *source, options);
   ASSERT_TRUE(track.ok()) << track.status();
   ASSERT_EQ(track->frames.size(), 48u);
