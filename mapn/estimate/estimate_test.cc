@@ -497,6 +497,7 @@ TEST(PoseTrackTest, SeventeenJointsAreCocoNamesAndSkeleton) {
   PoseTrack track;
   track.joint_set = coco;
   FramePose pose;
+  pose.person_box = Box{0, 0, 40, 40};
   pose.joints.resize(17);
   for (int j = 0; j < 17; ++j) pose.joints[j] = {float(j), float(2 * j), 0.5f};
   track.frames.push_back(pose);
@@ -518,6 +519,7 @@ TEST(PoseTrackTest, SeventeenJointsAreCocoNamesAndSkeleton) {
       EXPECT_LE(end.get<int>(), 17);
     }
   }
+  ASSERT_EQ(doc["frames"][0]["annotations"].size(), 1u);
   EXPECT_EQ(doc["frames"][0]["annotations"][0]["keypoints"].size(), 51u);
   const std::string csv = PoseTrackCsv(track);
   EXPECT_NE(csv.find(",nose_x,nose_y,nose_conf,l_eye_x"), std::string::npos);
@@ -861,11 +863,12 @@ TEST(DetectedBoxesTest, BoxesFollowTheSquareAndEmptyWindowsHaveNoPose) {
     ASSERT_TRUE(f.crop_box.has_value()) << at;
     EXPECT_NEAR(f.crop_box->x1, crop.x1, 1e-3) << at;
     EXPECT_NEAR(f.crop_box->y2, crop.y2, 1e-3) << at;
-    // The model's joints came back through that crop.
+    // The model's joints came back through that crop: the crop's centre, in
+    // pixel-centre coordinates (a box's corners are pixel edges).
     ASSERT_EQ(f.joints.size(), 13u) << at;
     const double tolerance = 0.3 * crop.width() / 32;
-    EXPECT_NEAR(f.joints[3].x, (crop.x1 + crop.x2) / 2, tolerance) << at;
-    EXPECT_NEAR(f.joints[3].y, (crop.y1 + crop.y2) / 2, tolerance) << at;
+    EXPECT_NEAR(f.joints[3].x, (crop.x1 + crop.x2) / 2 - 0.5, tolerance) << at;
+    EXPECT_NEAR(f.joints[3].y, (crop.y1 + crop.y2) / 2 - 0.5, tolerance) << at;
   }
   const PoseTrackSummary& s = track->summary;
   EXPECT_EQ(s.frames, 48);
