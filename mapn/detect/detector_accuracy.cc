@@ -1,6 +1,6 @@
 // detector_accuracy: measures the person detectors (person_detector.h) on
 // the labelled real data in ../shared/data/real, for the choice of mapn's
-// default detector and of --min_person_score (docs/results.md, "Person
+// default detector and of --min_person_score (docs/models.md, "Person
 // detection"):
 //   * PoseTrack18's three labelled val frames (1920 x 1080, 14 people with
 //     a `bbox`; detections inside the frames' ignore regions, where people

@@ -78,7 +78,7 @@ int64_t DetectorInputSize(DetectorModel model);
 
 struct PersonDetectorOptions {
   // Which model. MultiPose is mapn's default: the most people found at no
-  // false alarm, and the cheapest (docs/results.md, "Person detection").
+  // false alarm, and the cheapest (docs/models.md, "Person detection").
   DetectorModel model = DetectorModel::kMultiPose;
   // Candidates scoring below this are dropped before suppression. Low on
   // purpose: callers apply their own threshold (--min_person_score).

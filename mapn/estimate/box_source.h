@@ -68,7 +68,7 @@ namespace mapn {
 // What BoxSource::Detected needs besides the detector.
 struct DetectedBoxOptions {
   // The keyframe's best box counts as a person from this score up
-  // (`mapn estimate --min_person_score`); docs/results.md, "Person
+  // (`mapn estimate --min_person_score`); docs/models.md, "Person
   // detection", has the measurements behind the default of `mapn estimate`.
   float min_person_score = 0.5f;
   // A person already in view: when the previous window's last frame had a
