@@ -87,6 +87,25 @@ const JointSet& JhmdbJoints() {
   return *kSet;
 }
 
+namespace {
+
+// COCO's 17-keypoint layout, which PoseTrack18 shares (its points 1 and 2
+// are the head's bottom and top where COCO has the eyes): the PCK column
+// groups and the skeleton, 0-based.
+std::vector<JointGroup> Coco17PckGroups() {
+  return {{"Head", {0, 1, 2, 3, 4}}, {"Sho.", {5, 6}},   {"Elb.", {7, 8}},
+          {"Wri.", {9, 10}},         {"Hip", {11, 12}},  {"Knee", {13, 14}},
+          {"Ank.", {15, 16}}};
+}
+
+std::vector<std::pair<int, int>> Coco17Skeleton() {
+  return {{15, 13}, {13, 11}, {16, 14}, {14, 12}, {11, 12}, {5, 11}, {6, 12},
+          {5, 6},   {5, 7},   {6, 8},   {7, 9},   {8, 10},  {1, 2},  {0, 1},
+          {0, 2},   {1, 3},   {2, 4},   {3, 5},   {4, 6}};
+}
+
+}  // namespace
+
 const JointSet& CocoJoints() {
   static const JointSet* const kSet = new JointSet{
       .name = "coco",
@@ -102,33 +121,8 @@ const JointSet& CocoJoints() {
                      {11, 12},
                      {13, 14},
                      {15, 16}},
-      .pck_groups = {{"Head", {0, 1, 2, 3, 4}},
-                     {"Sho.", {5, 6}},
-                     {"Elb.", {7, 8}},
-                     {"Wri.", {9, 10}},
-                     {"Hip", {11, 12}},
-                     {"Knee", {13, 14}},
-                     {"Ank.", {15, 16}}},
-      // COCO's skeleton, 0-based.
-      .skeleton = {{15, 13},
-                   {13, 11},
-                   {16, 14},
-                   {14, 12},
-                   {11, 12},
-                   {5, 11},
-                   {6, 12},
-                   {5, 6},
-                   {5, 7},
-                   {6, 8},
-                   {7, 9},
-                   {8, 10},
-                   {1, 2},
-                   {0, 1},
-                   {0, 2},
-                   {1, 3},
-                   {2, 4},
-                   {3, 5},
-                   {4, 6}},
+      .pck_groups = Coco17PckGroups(),
+      .skeleton = Coco17Skeleton(),
   };
   return *kSet;
 }
@@ -144,33 +138,9 @@ const JointSet& PoseTrackJoints() {
           {{3, 4}, {5, 6}, {7, 8}, {9, 10}, {11, 12}, {13, 14}, {15, 16}},
       // The ears are never labelled in PoseTrack18; listed, they would
       // count if a file did label them.
-      .pck_groups = {{"Head", {0, 1, 2, 3, 4}},
-                     {"Sho.", {5, 6}},
-                     {"Elb.", {7, 8}},
-                     {"Wri.", {9, 10}},
-                     {"Hip", {11, 12}},
-                     {"Knee", {13, 14}},
-                     {"Ank.", {15, 16}}},
-      // The skeleton of PoseTrack18's category, 0-based.
-      .skeleton = {{15, 13},
-                   {13, 11},
-                   {16, 14},
-                   {14, 12},
-                   {11, 12},
-                   {5, 11},
-                   {6, 12},
-                   {5, 6},
-                   {5, 7},
-                   {6, 8},
-                   {7, 9},
-                   {8, 10},
-                   {1, 2},
-                   {0, 1},
-                   {0, 2},
-                   {1, 3},
-                   {2, 4},
-                   {3, 5},
-                   {4, 6}},
+      .pck_groups = Coco17PckGroups(),
+      // PoseTrack18's category has COCO's skeleton.
+      .skeleton = Coco17Skeleton(),
   };
   return *kSet;
 }
