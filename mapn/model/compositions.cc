@@ -26,6 +26,8 @@ template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
                             CausalResidualGate, DeconvHead>;
 template class PipelineImpl<movenet::MoveNetEncoder, PassThrough, AlwaysExtract,
                             movenet::MoveNetHead>;
+template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpConvLstm,
+                            ResidualGate, movenet::MoveNetHead>;
 template class PipelineStream<SimpleBaselineEncoder, MotionWarpConvLstm,
                               CausalResidualGate, DeconvHead>;
 
@@ -36,7 +38,7 @@ const CompositionTable& DefaultCompositions() {
                            IFrameOnlyWarp, AlwaysExtractWarp, FrameGateWarp,
                            MapnGateNoTemporalNoPe, MapnGateNoPe,
                            FixedIntervalWarp, ResidualEnergyWarp, CausalMapn,
-                           PerFrameMoveNet>());
+                           PerFrameMoveNet, MoveNetMapn>());
   return *table;
 }
 

@@ -37,6 +37,11 @@
 //        PerFrameMoveNet    "movenet"         MoveNet singlepose on every
 //                                             frame (Lightning or Thunder:
 //                                             an option)
+//        MoveNetMapn        "movenet_mapn"    MoveNet's encoder on the
+//                                             residual gate's keyframes,
+//                                             the MV-warped ConvLSTM
+//                                             between, its head on every
+//                                             frame
 //
 // Example:
 //
@@ -101,6 +106,13 @@ using CausalMapn =
 using PerFrameMoveNet =
     Composition<"movenet", movenet::MoveNetEncoder, PassThrough, AlwaysExtract,
                 movenet::MoveNetHead>;
+// The Motion Adaptive Pose Net on MoveNet: its encoder on the keyframes the
+// residual gate picks, the motion-warped ConvLSTM on its stride-4 features
+// in between, its head on every frame (movenet/pretrained.h starts one from
+// the pretrained weights).
+using MoveNetMapn = Composition<"movenet_mapn", movenet::MoveNetEncoder,
+                                MotionWarpConvLstm, ResidualGate,
+                                movenet::MoveNetHead>;
 
 // Streaming for the causal compositions.
 using CausalMapnStream =
@@ -135,6 +147,8 @@ extern template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
                                    CausalResidualGate, DeconvHead>;
 extern template class PipelineImpl<movenet::MoveNetEncoder, PassThrough,
                                    AlwaysExtract, movenet::MoveNetHead>;
+extern template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpConvLstm,
+                                   ResidualGate, movenet::MoveNetHead>;
 extern template class PipelineStream<SimpleBaselineEncoder, MotionWarpConvLstm,
                                      CausalResidualGate, DeconvHead>;
 

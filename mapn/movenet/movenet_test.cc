@@ -1,6 +1,8 @@
 // Native MoveNet (encoder + head + keypoint decoding) against the TF.js
 // graph run by mapn's reader and against TF.js's own outputs on the golden
-// frames, plus the concepts, the cost model and the importer's refusals.
+// frames, plus the concepts, the cost model and the importer's refusals,
+// and MAPN on MoveNet: the encoder and head with the motion-warped ConvLSTM
+// and the residual gate.
 #include "mapn/movenet/movenet.h"
 
 #include <ATen/ATen.h>
@@ -14,6 +16,7 @@
 #include "mapn/model/concepts.h"
 #include "mapn/model/flops.h"
 #include "mapn/model/compositions.h"
+#include "mapn/movenet/pretrained.h"
 #include "mapn/testing/shared_data.h"
 #include "mapn/tfjs/golden_frames.h"
 #include "mapn/tfjs/graph_model.h"
@@ -227,6 +230,83 @@ TEST(MoveNetParityTest, PipelineGivesTheGraphsKeypoints) {
   EXPECT_EQ(result->macs(0, 1).true_macs,
             net->encoder->Macs(s).true_macs +
                 net->head->Macs(s / 4, s / 4).true_macs);
+}
+
+
+// A window of `t` frames at `s` pixels: random pictures, a uniform motion
+// of (2, -1) input pixels and a residual that is large on frame 2 only.
+GopBatch RandomWindow(int64_t t, int64_t s) {
+  GopBatch batch;
+  batch.rgb = at::rand({1, t, 3, s, s});
+  batch.motion = at::zeros({1, t, 2, s, s});
+  batch.motion.select(2, 0).fill_(2.0f);
+  batch.motion.select(2, 1).fill_(-1.0f);
+  batch.residual = at::zeros({1, t, 3, s, s});
+  batch.residual.select(1, 2).fill_(0.5f);
+  batch.valid = at::ones({1, t}, at::kBool);
+  return batch;
+}
+
+// MoveNet's encoder and head compose with the motion-warped ConvLSTM and
+// the residual gate like any extractor and head: the pipeline wires the
+// ConvLSTM to the encoder's 24 channels at stride 4, runs the encoder only
+// where the gate says, and charges each frame what ran.
+TEST(MoveNetMapnTest, ComposesWithTheWarpedConvLstmAndTheGate) {
+  at::manual_seed(3);
+  model::MoveNetMapn::Options options;
+  options.input_size = 192;
+  options.extractor.variant = kLightning;
+  options.head.variant = kLightning;
+  absl::StatusOr<model::MoveNetMapn> made =
+      model::MakeModel<model::MoveNetMapn>(options);
+  ASSERT_TRUE(made.ok()) << made.status();
+  model::MoveNetMapn& pipeline = *made;
+  EXPECT_EQ(pipeline->propagator()->in_channels(), 24);
+  EXPECT_EQ(pipeline->joints(), 17);
+  pipeline->eval();
+  const at::NoGradGuard no_grad;
+  const int64_t t = 4, s = 192;
+  auto result = pipeline->Run(RandomWindow(t, s));
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->heatmaps.sizes(),
+            (std::vector<int64_t>{1, t, kHeadChannels, s / 4, s / 4}));
+  EXPECT_TRUE(at::isfinite(result->heatmaps).all().item<bool>());
+  EXPECT_EQ(result->decisions[0][0].item<float>(), 1.0f);
+  const double encoder = pipeline->extractor()->Macs(s).true_macs;
+  for (int64_t f = 1; f < t; ++f) {
+    const bool extracted = result->decisions[0][f].item<float>() > 0.5f;
+    // A skipped frame costs the ConvLSTM and the head, far less than the
+    // encoder; an extracted one at least the encoder.
+    if (extracted) {
+      EXPECT_GE(result->macs(0, f).true_macs, encoder) << "frame " << f;
+    } else {
+      EXPECT_LT(result->macs(0, f).true_macs, 0.5 * encoder) << "frame " << f;
+    }
+  }
+  auto keypoints = pipeline->Keypoints(result->heatmaps[0]);
+  ASSERT_TRUE(keypoints.ok()) << keypoints.status();
+  EXPECT_EQ(keypoints->sizes(), (std::vector<int64_t>{t, 17, 3}));
+}
+
+// Started from the pretrained weights, its first frame is per-frame
+// MoveNet's (eq. 3: h0 = c0 = x0), whatever the new ConvLSTM holds.
+TEST(MoveNetMapnTest, PretrainedStartEqualsMoveNetOnTheKeyframe) {
+  if (!tfjs::FindModel("movenet-lightning").ok()) {
+    GTEST_SKIP() << tfjs::FindModel("movenet-lightning").status().message();
+  }
+  at::manual_seed(4);
+  absl::StatusOr<model::AnyPipeline> mapn = MoveNetMapnFromPretrained(kLightning);
+  ASSERT_TRUE(mapn.ok()) << mapn.status();
+  EXPECT_EQ(mapn->composition(), "movenet_mapn");
+  EXPECT_TRUE(mapn->learned_policy());
+  absl::StatusOr<model::AnyPipeline> per_frame = PretrainedMoveNet(kLightning);
+  ASSERT_TRUE(per_frame.ok()) << per_frame.status();
+  const GopBatch batch = RandomWindow(3, 192);
+  auto a = mapn->Run(batch);
+  auto b = per_frame->Run(batch);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_TRUE(at::allclose(a->heatmaps[0][0], b->heatmaps[0][0], 1e-5, 1e-5));
+  EXPECT_FALSE(MoveNetMapnFromPretrained("medium").ok());
 }
 
 }  // namespace

@@ -21,6 +21,23 @@ absl::StatusOr<model::AnyPipeline> PretrainedMoveNet(
       std::move(pipeline), std::string(model::PerFrameMoveNet::kName));
 }
 
+absl::StatusOr<model::AnyPipeline> MoveNetMapnFromPretrained(
+    const std::string& variant, model::ConvLstmOptions lstm,
+    const model::LearnedGateOptions& gate) {
+  const MoveNetOptions options{.variant = variant};
+  MAPN_RETURN_IF_ERROR(options.Validate());
+  MAPN_ASSIGN_OR_RETURN(MoveNet net, LoadMoveNet(options));
+  if (lstm.in_channels == 0) lstm.in_channels = net.encoder->channels();
+  MAPN_RETURN_IF_ERROR(lstm.Validate());
+  MAPN_RETURN_IF_ERROR(gate.Validate());
+  model::MoveNetMapn pipeline(options.input_size(), net.encoder,
+                              model::MotionWarpConvLstm(lstm),
+                              model::ResidualGate(gate), net.head);
+  pipeline->eval();
+  return model::AnyPipeline(std::move(pipeline),
+                            std::string(model::MoveNetMapn::kName));
+}
+
 const std::vector<std::string>& PretrainedModelNames() {
   static const std::vector<std::string>* const names =
       new std::vector<std::string>{"movenet_thunder", "movenet_lightning"};

@@ -22,6 +22,8 @@
 
 #include "absl/status/statusor.h"
 #include "mapn/model/any_pipeline.h"
+#include "mapn/model/policies.h"
+#include "mapn/model/propagators.h"
 
 namespace mapn::movenet {
 
@@ -31,6 +33,17 @@ namespace mapn::movenet {
 // variant.
 absl::StatusOr<model::AnyPipeline> PretrainedMoveNet(
     const std::string& variant);
+
+// MAPN on MoveNet (the "movenet_mapn" composition) of `variant`: the
+// pretrained encoder and head, a new motion-warped ConvLSTM over the
+// encoder's 24 channels and a new residual gate (their weights from
+// LibTorch's generator: seed it first), in eval mode. With h0 = c0 = x0
+// (eq. 3) its first frame of every window equals per-frame MoveNet's; the
+// ConvLSTM and the gate have to be trained (distilled from per-frame
+// MoveNet) before the frames in between mean anything.
+absl::StatusOr<model::AnyPipeline> MoveNetMapnFromPretrained(
+    const std::string& variant, model::ConvLstmOptions lstm = {},
+    const model::LearnedGateOptions& gate = {});
 
 // The names `mapn estimate --model` takes: "movenet_thunder",
 // "movenet_lightning".
