@@ -384,6 +384,141 @@ TEST(CliTest, EstimateTranscodesAVideoTheReaderRefuses) {
   EXPECT_FALSE(Exists(TestPath("refused.json")));
 }
 
+// Streams 0: the fixture's MPEG-4 clip (128x96), 1: audio, 2: H.264 with
+// B-frames (160x96, which the reader refuses), marked default.
+std::string TwoVideoStreams(const EstimateFixture& f) {
+  const std::string other = TestPath("cli_stream_b.mp4");
+  EXPECT_TRUE(mapn::testing::WriteClip(
+                  other, at::randint(0, 255, {14, 3, 96, 160}, at::kByte),
+                  mapn::testing::H264Options(12, 2))
+                  .ok());
+  const std::string audio = TestPath("cli_stream_audio.wav");
+  EXPECT_TRUE(mapn::testing::WriteBytes(audio, mapn::testing::MakeWav()).ok());
+  const std::string path = TestPath("cli_two_streams.mkv");
+  const absl::Status s = mapn::testing::MuxStreams({f.video, audio, other},
+                                                   path, /*default_stream=*/2);
+  EXPECT_TRUE(s.ok()) << s;
+  return path;
+}
+
+TEST(CliTest, EstimateReadsTheBestStreamOrTheOneAskedFor) {
+  const EstimateFixture& f = Fixture();
+  const std::string video = TwoVideoStreams(f);
+  const std::string json = TestPath("streams.poses.json");
+  const auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"estimate",
+                                     video,
+                                     "--checkpoint=" + f.model,
+                                     "--out=" + json,
+                                     "--detector=none",
+                                     "--progress=never"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Mapn(args);
+  };
+  // FFmpeg's pick (the default stream, 2), transcoded for its B-frames:
+  // the choice is the input's, reported as such.
+  Outcome r = run({});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Has(r.out, "video stream 2 of the file's 2 video streams"))
+      << r.out;
+  nlohmann::json doc = nlohmann::json::parse(ReadFile(json).value());
+  EXPECT_EQ(doc["info"]["stream_index"], 2);
+  EXPECT_EQ(doc["info"]["video_streams"], 2);
+  EXPECT_EQ(doc["info"]["width"], 160);
+  EXPECT_EQ(doc["info"]["transcoded"], true);
+  EXPECT_EQ(doc["summary"]["frames"], 14);
+
+  r = run({"--stream=0"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Has(r.out, "video stream 0 of the file's 2")) << r.out;
+  doc = nlohmann::json::parse(ReadFile(json).value());
+  EXPECT_EQ(doc["info"]["stream_index"], 0);
+  EXPECT_EQ(doc["info"]["width"], 128);
+  EXPECT_EQ(doc["info"]["transcoded"], false);
+
+  // Not a video stream, no such stream, not an index.
+  for (const std::string bad : {"1", "3"}) {
+    r = run({"--stream=" + bad});
+    EXPECT_EQ(r.code, kExitFailure) << bad;
+    EXPECT_TRUE(Has(r.err, "no video stream " + bad)) << r.err;
+    EXPECT_TRUE(Has(r.err,
+                    "its video streams: 0 (mpeg4, 128x96), 2 (h264, "
+                    "160x96)"))
+        << r.err;
+  }
+  EXPECT_TRUE(Has(run({"--stream=1"}).err, "stream 1 is audio (pcm_s16le)"));
+  r = run({"--stream=-2"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "--stream")) << r.err;
+
+  // inspect reports on the same stream and takes --stream too.
+  r = Mapn({"inspect", video, "--noframes"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Has(r.out, "stream:      2 (of 2 video streams")) << r.out;
+  r = Mapn({"inspect", video, "--stream=0", "--json", "--noframes"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["stream_index"], 0);
+  EXPECT_EQ(doc["width"], 128);
+}
+
+TEST(CliTest, EstimateConcealsDamagedFramesOrRefusesThem) {
+  const EstimateFixture& f = Fixture();
+  // Frame 13's payload scrambled (concealed), frame 16's start code
+  // destroyed (its packet rejected): deterministic damage in the MP4.
+  std::string bytes = mapn::testing::ReadBytes(f.video).value();
+  const std::vector<size_t> vops = mapn::testing::FindVopStarts(bytes);
+  ASSERT_GE(vops.size(), 24u);
+  mapn::testing::Scramble(bytes, vops[13] + 8, 40);
+  mapn::testing::Scramble(bytes, vops[16], 4);
+  const std::string video = TestPath("cli_damaged.mp4");
+  ASSERT_TRUE(mapn::testing::WriteBytes(video, bytes).ok());
+  const std::string json = TestPath("damaged.poses.json");
+  const std::string csv = TestPath("damaged.poses.csv");
+  const auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {
+        "estimate",        video,          "--checkpoint=" + f.model,
+        "--out=" + json,   "--csv=" + csv, "--detector=none",
+        "--progress=never"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Mapn(args);
+  };
+  // The default reads through, marking and counting.
+  Outcome r = run({});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Has(r.out, "--on_corrupt=conceal")) << r.out;
+  EXPECT_TRUE(Has(r.out, "concealed, 1 lost")) << r.out;
+  nlohmann::json doc = nlohmann::json::parse(ReadFile(json).value());
+  EXPECT_EQ(doc["info"]["on_corrupt"], "conceal");
+  // Every frame of the intact video, in place.
+  const Outcome intact = Mapn({"inspect", f.video, "--json", "--noframes"});
+  ASSERT_EQ(intact.code, kExitOk) << intact.err;
+  ASSERT_EQ(doc["frames"].size(),
+            nlohmann::json::parse(intact.out)["frames"].get<size_t>());
+  for (size_t k = 0; k < doc["frames"].size(); ++k) {
+    EXPECT_EQ(doc["frames"][k]["frame_index"].get<size_t>(), k);
+  }
+  EXPECT_TRUE(doc["frames"][12]["damage"].is_null());
+  EXPECT_EQ(doc["frames"][13]["damage"], "concealed");
+  EXPECT_EQ(doc["frames"][16]["damage"], "lost");
+  EXPECT_EQ(doc["summary"]["frames_lost"], 1);
+  EXPECT_GE(doc["summary"]["frames_concealed"].get<int>(), 1);
+  EXPECT_TRUE(Has(ReadFile(csv).value(), ",lost,")) << ReadFile(csv).value();
+
+  // fail refuses it, naming the frame and the way through; no output.
+  ASSERT_TRUE(std::filesystem::remove(json));
+  r = run({"--on_corrupt=fail"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "cli_damaged.mp4")) << r.err;
+  EXPECT_TRUE(Has(r.err, "frame 13")) << r.err;
+  EXPECT_TRUE(Has(r.err, "--on_corrupt=conceal")) << r.err;
+  EXPECT_FALSE(Exists(json));
+
+  r = run({"--on_corrupt=ignore"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "--on_corrupt must be conceal or fail")) << r.err;
+}
+
 TEST(CliTest, EstimateRefusesBadInputWithoutPartialFiles) {
   const EstimateFixture& f = Fixture();
   const std::string out = TestPath("never.json");

@@ -1,7 +1,9 @@
 // `mapn estimate VIDEO`: poses for every frame of any video, with what the
 // compressed-domain shortcut saved. Loads a checkpoint (by default the
 // SynthPose-trained model bundled with mapn), reads the video in one pass
-// (transcoding it first when the reader refuses it: B-frames, HEVC, ...),
+// (transcoding it first when the reader refuses it: B-frames, HEVC, ...;
+// the video stream FFmpeg picks or --stream's; damage read through with the
+// frames marked, or refused with --on_corrupt=fail),
 // and writes the poses as JSON (COCO-style, docs/user-guide.md) and
 // optionally CSV, an overlay video and overlay PNGs, then prints a summary.
 #include <unistd.h>
@@ -107,6 +109,20 @@ ABSL_FLAG(bool, estimate_ground_truth_boxes, false,
 ABSL_FLAG(std::string, estimate_progress, "auto",
           "Progress bar on stderr: auto (when it is a terminal), always, "
           "never.");
+ABSL_FLAG(int, estimate_stream, -1,
+          "The video stream to read, by the container's stream index (as "
+          "ffprobe numbers them, audio included); default: the one FFmpeg "
+          "picks as best (the stream marked default, else the one with the "
+          "most frames and the highest bit rate), not simply the first. The "
+          "summary names the stream read when the file has several.");
+ABSL_FLAG(std::string, estimate_on_corrupt, "conceal",
+          "What damage in the video does: conceal (read through it: frames "
+          "the decoder concealed errors in are used as concealed, a frame "
+          "whose packet it rejected is the previous picture again, and every "
+          "such frame is marked in the JSON, CSV and overlay and counted in "
+          "the summary) or fail (refuse the video, naming the frame). The "
+          "default suits real footage, where a few damaged packets should "
+          "cost a few approximate frames, not the video.");
 ABSL_FLAG(bool, estimate_auto_transcode, true,
           "When the reader refuses the video (B-frames, HEVC, VP9, AV1, odd "
           "sizes, ...), re-encode it to MPEG-4 Part 2 in a temporary file "
@@ -161,15 +177,27 @@ struct Outputs {
   std::string overlay_frames;  // a directory
 };
 
+// How the video is read.
+struct ReadChoice {
+  int stream_index = -1;  // -1: FFmpeg's best
+  DamagePolicy on_damage = DamagePolicy::kConceal;
+};
+
 // One attempt at the whole job on `video` (the input, or its transcoded
 // copy). Unimplemented from the reader means "transcode and try again".
+// `stats` receives the reader's counts.
 absl::StatusOr<PoseTrack> RunOnce(const std::string& video,
+                                  const ReadChoice& read,
                                   const model::AnyPipeline& model,
                                   const model::AnyPipeline* baseline,
                                   const EstimateOptions& base_options,
-                                  const Outputs& outputs, bool show_progress) {
+                                  const Outputs& outputs, bool show_progress,
+                                  FfmpegStreamSource::Stats* stats) {
+  FfmpegStreamSourceOptions source_options;
+  source_options.stream_index = read.stream_index;
+  source_options.on_damage = read.on_damage;
   MAPN_ASSIGN_OR_RETURN(FfmpegStreamSource source,
-                        FfmpegStreamSource::Open(video));
+                        FfmpegStreamSource::Open(video, source_options));
   EstimateOptions options = base_options;
   std::unique_ptr<OverlaySink> overlay;
   if (!outputs.overlay.empty() || !outputs.overlay_frames.empty()) {
@@ -188,6 +216,7 @@ absl::StatusOr<PoseTrack> RunOnce(const std::string& video,
   absl::StatusOr<PoseTrack> track =
       EstimatePoses(model, source, options, baseline);
   progress.Finish();
+  *stats = source.stats();
   if (!track.ok()) return track.status();
   if (overlay != nullptr) MAPN_RETURN_IF_ERROR(overlay->Close());
   return track;
@@ -229,6 +258,23 @@ int RunEstimate(const std::vector<std::string>& args,
     return UsageError(self, absl::StrCat("--keep_person_score must be in [0, "
                                          "--min_person_score], not ",
                                          keep_person_score));
+  }
+  ReadChoice read;
+  read.stream_index = absl::GetFlag(FLAGS_estimate_stream);
+  if (read.stream_index < -1) {
+    return UsageError(self, absl::StrCat("--stream must be a stream index (0 "
+                                         "or more), not ",
+                                         read.stream_index));
+  }
+  const std::string on_corrupt = absl::GetFlag(FLAGS_estimate_on_corrupt);
+  if (on_corrupt == "conceal") {
+    read.on_damage = DamagePolicy::kConceal;
+  } else if (on_corrupt == "fail") {
+    read.on_damage = DamagePolicy::kFail;
+  } else {
+    return UsageError(self, absl::StrCat("--on_corrupt must be conceal or "
+                                         "fail, not '",
+                                         on_corrupt, "'"));
   }
   const std::string progress_flag = absl::GetFlag(FLAGS_estimate_progress);
   if (progress_flag != "auto" && progress_flag != "always" &&
@@ -392,10 +438,12 @@ int RunEstimate(const std::vector<std::string>& args,
   const bool show_progress = progress_flag == "always" ||
                              (progress_flag == "auto" && StderrIsTerminal());
 
+  FfmpegStreamSource::Stats stats;
   absl::StatusOr<PoseTrack> track =
-      RunOnce(video, *model, baseline ? &*baseline : nullptr, options, outputs,
-              show_progress);
+      RunOnce(video, read, *model, baseline ? &*baseline : nullptr, options,
+              outputs, show_progress, &stats);
   std::optional<TempFile> transcoded;
+  TranscodeReport transcode_report;
   if (!track.ok() && absl::IsUnimplemented(track.status()) &&
       absl::GetFlag(FLAGS_estimate_auto_transcode)) {
     std::cerr << "mapn estimate: " << track.status().message()
@@ -405,16 +453,54 @@ int RunEstimate(const std::vector<std::string>& args,
     if (!temp.ok())
       return Failure(self.name, std::string(temp.status().message()));
     transcoded.emplace(*temp);
-    const absl::Status status = Transcode(video, transcoded->path());
-    if (!status.ok()) return Failure(self.name, std::string(status.message()));
-    track = RunOnce(transcoded->path(), *model,
-                    baseline ? &*baseline : nullptr, options, outputs,
-                    show_progress);
+    TranscodeOptions transcode_options;
+    transcode_options.stream_index = read.stream_index;
+    transcode_options.keep_damaged_frames =
+        read.on_damage == DamagePolicy::kConceal;
+    absl::Status status = Transcode(video, transcoded->path(),
+                                    transcode_options, &transcode_report);
+    if (status.ok() && read.on_damage == DamagePolicy::kFail &&
+        !transcode_report.concealed_frames.empty()) {
+      status = absl::DataLossError(absl::StrCat(
+          "'", video, "' is corrupt: the decoder concealed errors in frame ",
+          transcode_report.concealed_frames.front()));
+    }
+    if (!status.ok()) {
+      track = status;
+    } else {
+      // The copy has the one stream asked for, intact.
+      ReadChoice copy;
+      copy.on_damage = DamagePolicy::kFail;
+      track = RunOnce(transcoded->path(), copy, *model,
+                      baseline ? &*baseline : nullptr, options, outputs,
+                      show_progress, &stats);
+    }
   }
-  if (!track.ok())
-    return Failure(self.name, std::string(track.status().message()));
+  if (!track.ok()) {
+    std::string message(track.status().message());
+    if (absl::IsDataLoss(track.status()) &&
+        read.on_damage == DamagePolicy::kFail) {
+      absl::StrAppend(&message,
+                      " (--on_corrupt=conceal reads through damage, marking "
+                      "the frames)");
+    }
+    return Failure(self.name, message);
+  }
   track->video_path = video;
   track->transcoded = transcoded.has_value();
+  track->on_corrupt = on_corrupt;
+  PoseTrackSummary& summary = track->summary;
+  if (transcoded) {
+    track->stream.stream_index = transcode_report.input.stream_index;
+    track->stream.video_streams = transcode_report.input.video_streams;
+    MarkDamagedFrames(*track, transcode_report.concealed_frames,
+                      transcode_report.lost_frames);
+    summary.frames_dropped = transcode_report.dropped_frames;
+    summary.stream_errors = transcode_report.stream_errors;
+  } else {
+    summary.frames_dropped = stats.frames_lost - summary.frames_lost;
+    summary.stream_errors = stats.stream_errors;
+  }
   track->checkpoint = checkpoint;
   track->causal = causal;
 
@@ -458,7 +544,9 @@ const Subcommand kEstimateCommand = {
     "VIDEO_STEM.poses.json (or --out), optionally --csv, --overlay and "
     "--overlay_frames, and prints keyframes, MACs per frame against the "
     "per-frame baseline and, with --compare_baseline, the measured "
-    "speed-up.",
+    "speed-up. Of several video streams it reads the one FFmpeg picks "
+    "(--stream chooses another); damaged frames are read through and "
+    "marked (--on_corrupt=fail refuses the video instead).",
     __FILE__,
     1,
     1,

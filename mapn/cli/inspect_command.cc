@@ -39,6 +39,9 @@ ABSL_FLAG(double, mv_scale, 0.0,
 ABSL_FLAG(double, residual_gain, 2.0,
           "Residuals are drawn as 128 + gain * residual in --dump.");
 ABSL_FLAG(bool, frames, true, "List per-frame motion-vector statistics.");
+ABSL_FLAG(int, inspect_stream, -1,
+          "The video stream to report on, by the container's stream index; "
+          "default: the one FFmpeg picks as best (what mapn estimate reads).");
 
 namespace mapn::cli {
 
@@ -68,8 +71,9 @@ struct Report {
   std::string decode_error;  // a failure part-way through the stream
 };
 
-absl::StatusOr<Report> BuildReport(const std::string& path) {
+absl::StatusOr<Report> BuildReport(const std::string& path, int stream) {
   DecoderOptions options;
+  options.stream_index = stream;
   options.require_reader_format = false;
   options.max_width = options.max_height = 16384;
   absl::StatusOr<std::unique_ptr<FfmpegDecoder>> decoder =
@@ -142,7 +146,10 @@ absl::StatusOr<Report> BuildReport(const std::string& path) {
     report.frames.push_back(s);
   }
   // Whether FfmpegStreamSource takes the file, and why not.
-  absl::StatusOr<FfmpegStreamSource> source = FfmpegStreamSource::Open(path);
+  FfmpegStreamSourceOptions source_options;
+  source_options.stream_index = stream;
+  absl::StatusOr<FfmpegStreamSource> source =
+      FfmpegStreamSource::Open(path, source_options);
   if (!source.ok()) {
     report.reader_status = absl::StrCat("refused: ", source.status().message());
   } else if (report.count_b > 0) {
@@ -173,6 +180,11 @@ std::string RunLengths(const std::vector<int64_t>& v) {
 void PrintText(const std::string& path, const Report& r, bool frames) {
   std::cout << "file:        " << path << "\n"
             << "container:   " << r.container << "\n"
+            << "stream:      " << r.info.stream_index << " (of "
+            << r.info.video_streams
+            << (r.info.video_streams == 1 ? " video stream" : " video streams")
+            << (r.info.video_streams > 1 ? "; --stream chooses another" : "")
+            << ")\n"
             << "codec:       " << r.info.codec << "\n"
             << "resolution:  " << r.info.width << "x" << r.info.height << "\n"
             << "frame rate:  "
@@ -210,6 +222,8 @@ void PrintJson(const std::string& path, const Report& r, bool frames) {
   nlohmann::json j;
   j["file"] = path;
   j["container"] = r.container;
+  j["stream_index"] = r.info.stream_index;
+  j["video_streams"] = r.info.video_streams;
   j["codec"] = r.info.codec;
   j["width"] = r.info.width;
   j["height"] = r.info.height;
@@ -264,9 +278,11 @@ absl::Status MakeDirectory(const std::string& dir) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int> Dump(const std::string& path, const std::string& dir) {
+absl::StatusOr<int> Dump(const std::string& path, const std::string& dir,
+                         int stream) {
   if (absl::Status s = MakeDirectory(dir); !s.ok()) return s;
   FfmpegStreamSourceOptions options;
+  options.stream_index = stream;
   options.window_length = absl::GetFlag(FLAGS_window_length);
   options.max_width = options.max_height = 16384;
   absl::StatusOr<FfmpegStreamSource> source =
@@ -320,7 +336,12 @@ int RunInspect(const std::vector<std::string>& args,
   if (!(mv_scale >= 0) || !std::isfinite(mv_scale)) {
     return UsageError(kInspectCommand, "--mv_scale must be >= 0");
   }
-  absl::StatusOr<Report> report = BuildReport(path);
+  const int stream = absl::GetFlag(FLAGS_inspect_stream);
+  if (stream < -1) {
+    return UsageError(kInspectCommand,
+                      "--stream must be a stream index (0 or more)");
+  }
+  absl::StatusOr<Report> report = BuildReport(path, stream);
   if (!report.ok())
     return Failure(kInspectCommand.name,
                    std::string(report.status().message()));
@@ -332,7 +353,7 @@ int RunInspect(const std::vector<std::string>& args,
   }
   const std::string dir = absl::GetFlag(FLAGS_dump);
   if (!dir.empty()) {
-    absl::StatusOr<int> written = Dump(path, dir);
+    absl::StatusOr<int> written = Dump(path, dir, stream);
     if (!written.ok())
       return Failure(kInspectCommand.name,
                      std::string(written.status().message()));

@@ -20,6 +20,10 @@ ABSL_FLAG(int, max_width, 0,
 ABSL_FLAG(int, max_height, 0,
           "Scale the output down to at most this height (0: no limit).");
 
+ABSL_FLAG(int, transcode_stream, -1,
+          "The video stream to re-encode, by the container's stream index; "
+          "default: the one FFmpeg picks as best.");
+
 namespace mapn::cli {
 
 extern const Subcommand kTranscodeCommand;  // defined at the end of the file
@@ -34,6 +38,11 @@ int RunTranscode(const std::vector<std::string>& args,
   options.input_frame_rate = absl::GetFlag(FLAGS_input_frame_rate);
   options.max_width = absl::GetFlag(FLAGS_max_width);
   options.max_height = absl::GetFlag(FLAGS_max_height);
+  options.stream_index = absl::GetFlag(FLAGS_transcode_stream);
+  if (options.stream_index < -1) {
+    return UsageError(kTranscodeCommand,
+                      "--stream must be a stream index (0 or more)");
+  }
   if (options.gop_size < 1)
     return UsageError(kTranscodeCommand, "--gop must be >= 1");
   if (options.qscale < 1 || options.qscale > 31) {

@@ -32,6 +32,7 @@
 #include "mapn/video/ffmpeg_stream_source.h"
 #include "mapn/video/in_memory_stream_source.h"
 #include "mapn/video/resample.h"
+#include "mapn/video/test_clips.h"
 #include "mapn/viz/png.h"
 #include "nlohmann/json.hpp"
 
@@ -497,7 +498,7 @@ TEST(PoseTrackTest, SeventeenJointsAreCocoNamesAndSkeleton) {
   PoseTrack track;
   track.joint_set = coco;
   FramePose pose;
-  pose.person_box = Box{0, 0, 40, 40};
+  pose.person_box = Box{0, 0, 40, 40};  // a person, so an annotation
   pose.joints.resize(17);
   for (int j = 0; j < 17; ++j) pose.joints[j] = {float(j), float(2 * j), 0.5f};
   track.frames.push_back(pose);
@@ -597,6 +598,105 @@ TEST_F(EstimatorTest, OverlayFramesAloneArePngsOfTheFrameSize) {
   EXPECT_EQ(ListDir(frames_dir).size(), 30u);
   EXPECT_TRUE(Exists(TestPath("overlay_frames/plain/000012.png")));
   ExpectPngSizes(frames_dir, spec_.width, spec_.height);
+}
+
+// The dots clip with frame 17's payload scrambled (the decoder conceals
+// it) and frame 22's start code destroyed (the decoder rejects its packet).
+TEST_F(EstimatorTest, ConcealedAndLostFramesAreMarkedInEveryOutput) {
+  absl::StatusOr<std::string> bytes = mapn::testing::ReadBytes(video_);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  const std::vector<size_t> vops = mapn::testing::FindVopStarts(*bytes);
+  ASSERT_EQ(vops.size(), 30u);
+  mapn::testing::Scramble(*bytes, vops[17] + 8, 40);
+  mapn::testing::Scramble(*bytes, vops[22], 4);
+  const std::string damaged = TestPath("dots_damaged.mp4");
+  ASSERT_TRUE(mapn::testing::WriteBytes(damaged, *bytes).ok());
+  const model::AnyPipeline handle = Oracle(spec_);
+  EstimateOptions options;
+  options.joint_set = PennActionJoints();
+
+  // fail: refused, naming the frame.
+  absl::StatusOr<FfmpegStreamSource> strict = FfmpegStreamSource::Open(damaged);
+  ASSERT_TRUE(strict.ok()) << strict.status();
+  absl::StatusOr<PoseTrack> refused = EstimatePoses(handle, *strict, options);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(refused.status().message().find("frame 17"), std::string::npos)
+      << refused.status();
+
+  // conceal: every frame, the damaged ones marked and counted.
+  FfmpegStreamSourceOptions conceal;
+  conceal.on_damage = DamagePolicy::kConceal;
+  absl::StatusOr<FfmpegStreamSource> source =
+      FfmpegStreamSource::Open(damaged, conceal);
+  ASSERT_TRUE(source.ok()) << source.status();
+  absl::StatusOr<PoseTrack> track = EstimatePoses(handle, *source, options);
+  ASSERT_TRUE(track.ok()) << track.status();
+  ASSERT_EQ(track->frames.size(), 30u);
+  EXPECT_EQ(track->frames[0].damage, FrameDamage::kNone);
+  EXPECT_EQ(track->frames[17].damage, FrameDamage::kConcealed);
+  EXPECT_EQ(track->frames[22].damage, FrameDamage::kLost);
+  EXPECT_EQ(track->frames[22].frame_index, 22);
+  EXPECT_TRUE(track->frames[22].has_person());
+  EXPECT_GE(track->summary.frames_concealed, 1);
+  EXPECT_EQ(track->summary.frames_lost, 1);
+  track->on_corrupt = "conceal";
+
+  const nlohmann::json doc = nlohmann::json::parse(PoseTrackJson(*track));
+  EXPECT_TRUE(doc["frames"][0]["damage"].is_null());
+  EXPECT_EQ(doc["frames"][17]["damage"], "concealed");
+  EXPECT_EQ(doc["frames"][22]["damage"], "lost");
+  EXPECT_EQ(doc["summary"]["frames_lost"], 1);
+  EXPECT_EQ(doc["summary"]["frames_concealed"],
+            track->summary.frames_concealed);
+  EXPECT_EQ(doc["info"]["on_corrupt"], "conceal");
+  EXPECT_EQ(doc["info"]["stream_index"], 0);
+  EXPECT_EQ(doc["info"]["video_streams"], 1);
+
+  const std::vector<std::string> rows =
+      absl::StrSplit(PoseTrackCsv(*track), '\n');
+  const std::vector<std::string> header = absl::StrSplit(rows[0], ',');
+  const size_t column = static_cast<size_t>(
+      std::find(header.begin(), header.end(), "damage") - header.begin());
+  ASSERT_LT(column, header.size());
+  auto cell = [&](int frame) -> std::string {
+    const std::vector<std::string> cells = absl::StrSplit(rows[frame + 1], ',');
+    return cells.size() == header.size() ? cells[column] : "(bad row)";
+  };
+  EXPECT_EQ(cell(0), "");
+  EXPECT_EQ(cell(17), "concealed");
+  EXPECT_EQ(cell(22), "lost");
+
+  const std::string summary = FormatSummary(*track);
+  EXPECT_NE(summary.find("concealed, 1 lost"), std::string::npos) << summary;
+
+  // A mark put on afterwards (frames a transcode read through) is counted.
+  const int64_t concealed = track->summary.frames_concealed;
+  MarkDamagedFrames(*track, {3}, {});
+  EXPECT_EQ(track->frames[3].damage, FrameDamage::kConcealed);
+  EXPECT_EQ(track->summary.frames_concealed, concealed + 1);
+  EXPECT_EQ(track->summary.frames_lost, 1);
+}
+
+TEST(OverlayTest, DamagedFramesAreNotedInTheCaption) {
+  GopWindow window;
+  window.frames.resize(1);
+  window.num_valid = 1;
+  window.rgb = at::zeros({1, 3, 40, 160}, at::kByte);
+  FramePose pose;
+  pose.person_box.reset();
+  const at::Tensor plain =
+      RenderOverlayFrame(window, 0, pose, PennActionJoints(), {});
+  pose.damage = FrameDamage::kConcealed;
+  const at::Tensor concealed =
+      RenderOverlayFrame(window, 0, pose, PennActionJoints(), {});
+  pose.damage = FrameDamage::kLost;
+  const at::Tensor lost =
+      RenderOverlayFrame(window, 0, pose, PennActionJoints(), {});
+  // The caption grows to the right; the picture below it is untouched.
+  EXPECT_GT(concealed.sum().item<int64_t>(), plain.sum().item<int64_t>());
+  EXPECT_GT(lost.sum().item<int64_t>(), plain.sum().item<int64_t>());
+  EXPECT_FALSE(lost.equal(concealed));
+  EXPECT_EQ(concealed.slice(1, 14).sum().item<int64_t>(), 0);
 }
 
 TEST(OverlayTest, UnusableFramesDirectoryIsRefusedNamingTheFlag) {

@@ -146,6 +146,7 @@ absl::Status PoseEstimator::AddWindow(const GopWindow& window) {
     pose.timestamp_s = meta.timestamp_s;
     pose.type = meta.type;
     pose.window = window.window_index;
+    pose.damage = meta.damage;
     pose.person_box = boxes.person[t];
     pose.box_origin = boxes.origin[t];
     if (boxes.detector_ran) pose.box_score = boxes.score;
@@ -223,6 +224,10 @@ absl::StatusOr<PoseTrack> PoseEstimator::Finish() && {
   s.macs_per_frame = total_macs_ * (1.0 / s.frames);
   s.baseline_macs_per_frame = model_->baseline_macs_per_frame();
   s.frames_without_person = frames_without_person_;
+  for (const FramePose& f : track_.frames) {
+    s.frames_concealed += f.damage == FrameDamage::kConcealed;
+    s.frames_lost += f.damage == FrameDamage::kLost;
+  }
   s.detections = detections_;
   s.detector_seconds = detector_seconds_;
   s.timing.model_seconds = model_seconds_;

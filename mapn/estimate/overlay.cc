@@ -103,6 +103,9 @@ at::Tensor RenderOverlayFrame(const GopWindow& window, int64_t t,
   std::string caption =
       absl::StrFormat("#%d %c", pose.frame_index, FrameTypeChar(pose.type));
   if (!pose.has_person()) caption += " NO PERSON";
+  // Damage read through: the picture (and so the pose) is approximate.
+  if (pose.damage == FrameDamage::kConcealed) caption += " CONCEALED";
+  if (pose.damage == FrameDamage::kLost) caption += " LOST";
   canvas.FillRect(0, 0, Canvas::TextWidth(caption, text_scale) + 6,
                   Canvas::TextHeight(text_scale) + 4, Rgb{0, 0, 0}, 0.55f);
   canvas.DrawText(3, 3, caption, text_scale, Rgb{255, 255, 255});

@@ -58,7 +58,10 @@ std::string PoseTrackJson(const PoseTrack& track) {
       {"width", track.stream.width},
       {"height", track.stream.height},
       {"frame_rate", track.stream.frame_rate},
+      {"stream_index", track.stream.stream_index},
+      {"video_streams", track.stream.video_streams},
       {"transcoded", track.transcoded},
+      {"on_corrupt", track.on_corrupt},
       {"checkpoint", track.checkpoint},
       {"model", track.model_type},
       {"composition", track.composition},
@@ -99,6 +102,9 @@ std::string PoseTrackJson(const PoseTrack& track) {
         {"frame_type", std::string(1, FrameTypeChar(f.type))},
         {"window", f.window},
         {"features_extracted", f.features_extracted},
+        {"damage", f.damage == FrameDamage::kNone
+                       ? nlohmann::json(nullptr)
+                       : nlohmann::json(FrameDamageName(f.damage))},
         {"macs", f.macs.true_macs},
         {"macs_hrnet_convention", f.macs.hrnet_macs},
         {"crop_box", f.crop_box ? Xywh(*f.crop_box) : nlohmann::json(nullptr)},
@@ -119,6 +125,10 @@ std::string PoseTrackJson(const PoseTrack& track) {
       {"macs_ratio", s.macs_ratio()},
       {"timing", Timing(s.timing, s.frames)},
       {"frames_without_person", s.frames_without_person},
+      {"frames_concealed", s.frames_concealed},
+      {"frames_lost", s.frames_lost},
+      {"frames_dropped", s.frames_dropped},
+      {"stream_errors", s.stream_errors},
   };
   if (s.detections > 0) {
     summary["detections"] = s.detections;
@@ -152,7 +162,7 @@ std::string PoseTrackJson(const PoseTrack& track) {
 std::string PoseTrackCsv(const PoseTrack& track) {
   std::string out =
       "frame_index,timestamp,frame_type,window,features_extracted,macs,"
-      "macs_hrnet_convention,bbox_x,bbox_y,bbox_w,bbox_h";
+      "macs_hrnet_convention,damage,bbox_x,bbox_y,bbox_w,bbox_h";
   for (const std::string& name : track.joint_set.joint_names) {
     absl::StrAppend(&out, ",", name, "_x,", name, "_y,", name, "_conf");
   }
@@ -164,7 +174,8 @@ std::string PoseTrackCsv(const PoseTrack& track) {
                                      : std::string(),
         ",", std::string(1, FrameTypeChar(f.type)), ",", f.window, ",",
         f.features_extracted ? 1 : 0, ",",
-        absl::StrFormat("%.0f,%.0f", f.macs.true_macs, f.macs.hrnet_macs));
+        absl::StrFormat("%.0f,%.0f", f.macs.true_macs, f.macs.hrnet_macs), ",",
+        FrameDamageName(f.damage));
     if (f.has_person()) {
       const Box& b = *f.person_box;
       absl::StrAppend(&out, absl::StrFormat(",%.2f,%.2f,%.2f,%.2f", b.x1, b.y1,
@@ -192,11 +203,56 @@ absl::Status WritePoseTrackCsv(const PoseTrack& track,
   return WriteFileAtomically(path, PoseTrackCsv(track));
 }
 
+void MarkDamagedFrames(PoseTrack& track, const std::vector<int64_t>& concealed,
+                       const std::vector<int64_t>& lost) {
+  auto mark = [&](const std::vector<int64_t>& indices, FrameDamage damage) {
+    for (const int64_t index : indices) {
+      for (FramePose& f : track.frames) {
+        if (f.frame_index == index) f.damage = damage;
+      }
+    }
+  };
+  mark(concealed, FrameDamage::kConcealed);
+  mark(lost, FrameDamage::kLost);
+  PoseTrackSummary& s = track.summary;
+  s.frames_concealed = s.frames_lost = 0;
+  for (const FramePose& f : track.frames) {
+    s.frames_concealed += f.damage == FrameDamage::kConcealed;
+    s.frames_lost += f.damage == FrameDamage::kLost;
+  }
+}
+
 std::string FormatSummary(const PoseTrack& track) {
   const PoseTrackSummary& s = track.summary;
-  std::string out = absl::StrFormat(
-      "frames: %d, keyframes: %d (%.1f %%)\n", s.frames, s.keyframes,
-      100.0 * s.keyframe_fraction());
+  std::string out;
+  // Which stream, where the file has a choice.
+  if (track.stream.video_streams > 1) {
+    absl::StrAppend(
+        &out,
+        absl::StrFormat("video stream %d of the file's %d video streams "
+                        "(%dx%d; --stream chooses another)\n",
+                        track.stream.stream_index, track.stream.video_streams,
+                        track.stream.width, track.stream.height));
+  }
+  if (s.frames_concealed > 0 || s.frames_lost > 0 || s.frames_dropped > 0 ||
+      s.stream_errors > 0) {
+    absl::StrAppend(
+        &out,
+        absl::StrFormat("damaged video, read through (--on_corrupt=%s): %d "
+                        "frames concealed, %d lost (the previous picture "
+                        "stands in), %d dropped",
+                        track.on_corrupt, s.frames_concealed, s.frames_lost,
+                        s.frames_dropped));
+    if (s.stream_errors > 0) {
+      absl::StrAppend(
+          &out, "; it ends early (", s.stream_errors,
+          s.stream_errors == 1 ? " container error" : " container errors", ")");
+    }
+    absl::StrAppend(&out, "; marked in the outputs' damage field\n");
+  }
+  absl::StrAppend(
+      &out, absl::StrFormat("frames: %d, keyframes: %d (%.1f %%)\n", s.frames,
+                            s.keyframes, 100.0 * s.keyframe_fraction()));
   absl::StrAppend(
       &out,
       absl::StrFormat("MACs per frame: %.4f G vs %.4f G for the per-frame "

@@ -66,6 +66,10 @@ struct FramePose {
   // detection the box comes from.
   std::optional<float> box_score;
   std::vector<JointEstimate> joints;
+  // Damage the reader read through (--on_corrupt=conceal): the decoder
+  // concealed errors in this frame, or lost it (the previous picture stood
+  // in); the pose is then only as good as that picture.
+  FrameDamage damage = FrameDamage::kNone;
 
   bool has_person() const { return person_box.has_value(); }
 };
@@ -100,6 +104,14 @@ struct PoseTrackSummary {
   std::string pck_joint_set;
   std::string pck_mapping;
   std::string ground_truth;
+  // Damage read through (--on_corrupt=conceal): frames of the track marked
+  // concealed or lost, lost frames with no picture before them to stand in
+  // (not in the track), and container errors or truncation that ended the
+  // video early.
+  int64_t frames_concealed = 0;
+  int64_t frames_lost = 0;
+  int64_t frames_dropped = 0;
+  int64_t stream_errors = 0;
 
   double keyframe_fraction() const {
     return frames > 0 ? static_cast<double>(keyframes) / frames : 0;
@@ -118,6 +130,8 @@ struct PoseTrack {
   std::string video_path;
   StreamInfo stream;
   bool transcoded = false;   // the reader needed `mapn transcode` first
+  // "conceal" or "fail": how damage was handled (--on_corrupt).
+  std::string on_corrupt = "fail";
   std::string checkpoint;
   std::string model_type;    // the pipeline's type name
   std::string composition;   // the composition's name ("mapn")
@@ -136,6 +150,12 @@ std::string PoseTrackCsv(const PoseTrack& track);
 absl::Status WritePoseTrackJson(const PoseTrack& track,
                                 const std::string& path);
 absl::Status WritePoseTrackCsv(const PoseTrack& track, const std::string& path);
+
+// Marks the frames with these indices (frames a transcode read through,
+// TranscodeReport) and counts them into the summary: the transcoded copy
+// the track was estimated on is intact, the input was not.
+void MarkDamagedFrames(PoseTrack& track, const std::vector<int64_t>& concealed,
+                       const std::vector<int64_t>& lost);
 
 // The closing lines `mapn estimate` prints.
 std::string FormatSummary(const PoseTrack& track);

@@ -98,6 +98,83 @@ std::string DescribeStreams(const AVFormatContext* format) {
   return out.empty() ? "no streams at all" : out;
 }
 
+bool IsVideoStream(const AVStream* s) {
+  return s->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
+         !(s->disposition & AV_DISPOSITION_ATTACHED_PIC);
+}
+
+// "0 (h264, 320x180), 2 (mpeg4, 480x270)" for messages about the choice.
+std::string DescribeVideoStreams(const AVFormatContext* format) {
+  std::string out;
+  for (unsigned i = 0; i < format->nb_streams; ++i) {
+    const AVStream* s = format->streams[i];
+    if (!IsVideoStream(s)) continue;
+    absl::StrAppend(&out, out.empty() ? "" : ", ", s->index, " (",
+                    CodecName(s->codecpar->codec_id), ", ", s->codecpar->width,
+                    "x", s->codecpar->height, ")");
+  }
+  return out;
+}
+
+// The stream to read: `requested` (a container index) when >= 0, else the
+// one av_find_best_stream picks, so mapn reads what ffmpeg and players show.
+// Cover pictures (attached pics) are never chosen: should FFmpeg pick one,
+// the first real video stream is taken instead.
+absl::StatusOr<AVStream*> ChooseVideoStream(AVFormatContext* format,
+                                            int requested,
+                                            const std::string& name) {
+  int video_streams = 0;
+  AVStream* first = nullptr;
+  for (unsigned i = 0; i < format->nb_streams; ++i) {
+    if (!IsVideoStream(format->streams[i])) continue;
+    ++video_streams;
+    if (first == nullptr) first = format->streams[i];
+  }
+  if (video_streams == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", name, "' has no video stream (it holds ",
+                     DescribeStreams(format), ")"));
+  }
+  if (requested >= 0) {
+    const unsigned n = format->nb_streams;
+    if (static_cast<unsigned>(requested) >= n ||
+        !IsVideoStream(format->streams[requested])) {
+      std::string what;
+      if (static_cast<unsigned>(requested) >= n) {
+        what = absl::StrCat("it has ", n, n == 1 ? " stream" : " streams",
+                            ", numbered from 0");
+      } else {
+        const AVStream* s = format->streams[requested];
+        const char* type = av_get_media_type_string(s->codecpar->codec_type);
+        what = absl::StrCat(
+            "stream ", requested, " is ",
+            (s->disposition & AV_DISPOSITION_ATTACHED_PIC)
+                ? "a cover picture"
+                : absl::StrCat(type != nullptr ? type : "unknown", " (",
+                               CodecName(s->codecpar->codec_id), ")"));
+      }
+      return absl::InvalidArgumentError(absl::StrCat(
+          "'", name, "' has no video stream ", requested, " (", what,
+          "); its video streams: ", DescribeVideoStreams(format)));
+    }
+    return format->streams[requested];
+  }
+  const int best =
+      av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+  if (best >= 0 && IsVideoStream(format->streams[best])) {
+    return format->streams[best];
+  }
+  return first;
+}
+
+int CountVideoStreams(const AVFormatContext* format) {
+  int n = 0;
+  for (unsigned i = 0; i < format->nb_streams; ++i) {
+    n += IsVideoStream(format->streams[i]) ? 1 : 0;
+  }
+  return n;
+}
+
 }  // namespace
 
 bool IsReaderCodec(int codec_id) {
@@ -140,6 +217,7 @@ struct FfmpegDecoder::State {
   std::map<int64_t, bool> rounding;  // packet index -> VOP rounding_type
   double last_timestamp_s = std::numeric_limits<double>::quiet_NaN();
   bool end_checked = false;
+  std::optional<int64_t> lost_frame;  // see lost_frame()
 };
 
 namespace {
@@ -175,6 +253,9 @@ std::string FfmpegDecoder::container() const {
   return state_->format->iformat->name;
 }
 int64_t FfmpegDecoder::packets_read() const { return state_->packets; }
+std::optional<int64_t> FfmpegDecoder::lost_frame() const {
+  return state_->lost_frame;
+}
 
 absl::StatusOr<std::unique_ptr<FfmpegDecoder>> FfmpegDecoder::Open(
     const std::string& path, const DecoderOptions& options) {
@@ -262,18 +343,15 @@ absl::StatusOr<std::unique_ptr<FfmpegDecoder>> FfmpegDecoder::OpenImpl(
                                             name, "': ", AvErrorText(ret)));
   }
 
+  absl::StatusOr<AVStream*> chosen =
+      ChooseVideoStream(format, options.stream_index, name);
+  if (!chosen.ok()) return chosen.status();
+  state->stream = *chosen;
+  // The demuxer need not hand over the packets of the other streams.
   for (unsigned i = 0; i < format->nb_streams; ++i) {
-    AVStream* s = format->streams[i];
-    if (s->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
-        !(s->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
-      state->stream = s;
-      break;
+    if (format->streams[i] != state->stream) {
+      format->streams[i]->discard = AVDISCARD_ALL;
     }
-  }
-  if (state->stream == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", name, "' has no video stream (it holds ",
-                     DescribeStreams(format), ")"));
   }
   AVStream* stream = state->stream;
   const AVCodecParameters* par = stream->codecpar;
@@ -357,12 +435,15 @@ absl::StatusOr<std::unique_ptr<FfmpegDecoder>> FfmpegDecoder::OpenImpl(
   const AVRational rate = av_guess_frame_rate(format, stream, nullptr);
   info.frame_rate = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0.0;
   info.frame_count_hint = std::max<int64_t>(stream->nb_frames, 0);
+  info.stream_index = stream->index;
+  info.video_streams = CountVideoStreams(format);
   return std::unique_ptr<FfmpegDecoder>(new FfmpegDecoder(std::move(state)));
 }
 
 absl::StatusOr<bool> FfmpegDecoder::Next(DecodedFrame* out) {
   State& s = *state_;
   AVCodecContext* codec = s.codec.get();
+  s.lost_frame.reset();
   while (true) {
     if (s.ended) return false;
     int ret = avcodec_receive_frame(codec, s.frame.get());
@@ -393,6 +474,7 @@ absl::StatusOr<bool> FfmpegDecoder::Next(DecodedFrame* out) {
       // The frame is lost; counting it keeps later indices where an
       // undamaged decode would put them (labels are per frame index).
       const int64_t lost = s.frames++;
+      s.lost_frame = lost;
       return absl::DataLossError(absl::StrCat("'", s.name, "': decoding frame ",
                                               lost,
                                               " failed: ", AvErrorText(ret)));
@@ -444,6 +526,7 @@ absl::StatusOr<bool> FfmpegDecoder::Next(DecodedFrame* out) {
     if (ret < 0 && ret != AVERROR(EAGAIN)) {
       // Without B-frames a packet is a frame: count it as lost (see above).
       const int64_t lost = s.frames++;
+      s.lost_frame = lost;
       return absl::DataLossError(absl::StrCat(
           "'", s.name, "' is corrupt: the decoder rejected packet ",
           packet_index, " (frame ", lost, "): ", AvErrorText(ret)));

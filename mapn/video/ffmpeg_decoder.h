@@ -7,10 +7,19 @@
 // Transcode (which reads any codec) use. Every failure is an absl::Status
 // naming the file and, where one is involved, the packet or frame.
 //
+// Which stream: the one FFmpeg itself would pick (av_find_best_stream: a
+// stream marked default first, then the one with more frames probed and the
+// higher bit rate), not the first video stream, or the container's stream
+// `DecoderOptions::stream_index` names; a file with several video streams
+// (a small preview beside the main picture, several camera angles) is read
+// at the size a player would show. info() says which stream was read and
+// how many video streams there are.
+//
 // What it checks when opening: the file exists and FFmpeg can demux it, it
-// has a video stream, the stream's size is positive, even and within the
-// configured limits, and (unless told otherwise) the codec is one FFmpeg
-// exports motion vectors for that the reader supports (MPEG-4 Part 2,
+// has a video stream (the one asked for, when asked: else InvalidArgument
+// listing the file's video streams), the stream's size is positive, even and
+// within the configured limits, and (unless told otherwise) the codec is one
+// FFmpeg exports motion vectors for that the reader supports (MPEG-4 Part 2,
 // H.264) in 8-bit 4:2:0.
 //
 // Example:
@@ -29,6 +38,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +73,9 @@ struct DecoderOptions {
   // Options for the demuxer, e.g. {"framerate", "30"} for an image
   // sequence read through FFmpeg's image2 demuxer.
   std::map<std::string, std::string> demuxer_options;
+  // The container's index of the video stream to read (as ffprobe numbers
+  // streams, audio included); -1 for the one FFmpeg picks as best.
+  int stream_index = -1;
 };
 
 struct DecodedFrame {
@@ -112,6 +125,11 @@ class FfmpegDecoder {
   // FFmpeg's demuxer name ("mov,mp4,m4a,3gp,3g2,mj2", "avi", "h264", ...).
   std::string container() const;
   int64_t packets_read() const;
+  // After Next() returned DataLoss: the index of the frame that error lost
+  // (a packet the decoder rejected, a frame it failed to decode); nullopt
+  // for container read errors and truncation, which lose an unknown number
+  // of frames, and after any other result.
+  std::optional<int64_t> lost_frame() const;
 
  private:
   struct State;

@@ -1,6 +1,8 @@
 #include "mapn/video/ffmpeg_stream_source.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -35,6 +37,12 @@ absl::Status ValidateOptions(const FfmpegStreamSourceOptions& o) {
     return absl::InvalidArgumentError(
         absl::StrCat("decoder_threads must be >= 0, got ", o.decoder_threads));
   }
+  if (o.stream_index < -1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stream_index must be a stream's index (0 or more) or -1 for the "
+        "best video stream, got ",
+        o.stream_index));
+  }
   if (o.compute_residual && !o.export_motion) {
     return absl::InvalidArgumentError(
         "compute_residual needs export_motion (the residual follows the "
@@ -51,6 +59,7 @@ DecoderOptions ToDecoderOptions(const FfmpegStreamSourceOptions& o) {
   d.export_motion_vectors = o.export_motion;
   d.require_reader_format = true;
   d.prediction_only = o.prediction_only;
+  d.stream_index = o.stream_index;
   return d;
 }
 
@@ -88,6 +97,9 @@ struct FfmpegStreamSource::State {
   DecodedFrame frame;
   std::vector<std::vector<MotionVector>> current_vectors;
   std::vector<std::vector<MotionVector>> window_vectors;
+  // The presentation time of the last frame added (a lost frame's is one
+  // frame interval later).
+  double last_timestamp_s = std::numeric_limits<double>::quiet_NaN();
 };
 
 FfmpegStreamSource::FfmpegStreamSource(std::unique_ptr<State> state)
@@ -165,12 +177,53 @@ absl::StatusOr<std::optional<GopWindow>> FfmpegStreamSource::Next() {
     s.have_prev = false;
   };
 
+  // kConceal: frame `index`, whose packet the decoder rejected, as the
+  // previous picture again with zero motion and residual. The codec's next
+  // frame predicts from that same previous picture (the lost one never
+  // became a reference), so its vectors and residual stay right.
+  auto add_lost = [&](int64_t index) -> std::optional<GopWindow> {
+    FrameMeta meta;
+    meta.index = index;
+    meta.type = FrameType::kP;
+    const double rate = s.decoder->info().frame_rate;
+    meta.timestamp_s = rate > 0 ? s.last_timestamp_s + 1.0 / rate
+                                : std::numeric_limits<double>::quiet_NaN();
+    s.last_timestamp_s = meta.timestamp_s;
+    meta.color = MatrixOf(s.prev.get());
+    meta.damage = FrameDamage::kLost;
+    std::optional<GopWindow> done = s.assembler.Add(meta);
+    std::optional<GopWindow> out;
+    if (done) out = emit(*std::move(done));
+    if (s.options.keep_motion_vectors) s.current_vectors.emplace_back();
+    s.assembler.FillNoMotion(/*intra=*/false);
+    const FrameSlot& slot = s.assembler.slot();
+    const Yuv420View prev = ViewOf(s.prev.get());
+    ConvertToRgbPlanar(prev, meta.color, 0, prev.height, slot.rgb[0],
+                       slot.rgb[1], slot.rgb[2]);
+    return out;
+  };
+
   while (!s.finished) {
     absl::StatusOr<bool> got = s.decoder->Next(&s.frame);
     if (!got.ok()) {
       if (absl::IsDataLoss(got.status()) &&
           s.options.on_damage == DamagePolicy::kSkipGop) {
         drop_gop();
+        continue;
+      }
+      if (absl::IsDataLoss(got.status()) &&
+          s.options.on_damage == DamagePolicy::kConceal) {
+        const std::optional<int64_t> lost = s.decoder->lost_frame();
+        if (!lost) {  // the decoder drains what it has, then ends
+          ++s.stats.stream_errors;
+          continue;
+        }
+        ++s.stats.frames_lost;
+        if (s.skipping || !s.have_prev) {
+          ++s.stats.frames_skipped;
+          continue;
+        }
+        if (std::optional<GopWindow> out = add_lost(*lost)) return out;
         continue;
       }
       return got.status();
@@ -196,7 +249,11 @@ absl::StatusOr<std::optional<GopWindow>> FfmpegStreamSource::Next() {
           "reader does not follow: ",
           TranscodeHint(name)));
     }
-    if (!f.damage.empty()) {
+    FrameDamage damage = FrameDamage::kNone;
+    if (!f.damage.empty() && s.options.on_damage == DamagePolicy::kConceal) {
+      damage = FrameDamage::kConcealed;
+      ++s.stats.frames_concealed;
+    } else if (!f.damage.empty()) {
       if (s.options.on_damage == DamagePolicy::kFail) {
         return absl::DataLossError(
             absl::StrCat("'", name, "' is corrupt: ", f.damage));
@@ -226,6 +283,8 @@ absl::StatusOr<std::optional<GopWindow>> FfmpegStreamSource::Next() {
     meta.type = f.type;
     meta.timestamp_s = f.timestamp_s;
     meta.color = MatrixOf(f.frame);
+    meta.damage = damage;
+    s.last_timestamp_s = f.timestamp_s;
     std::optional<GopWindow> done = s.assembler.Add(meta);
     std::optional<GopWindow> out;
     if (done) out = emit(*std::move(done));

@@ -16,7 +16,8 @@
 // sizes, sprite (GMC) VOPs. A motion vector block off the 8-pixel grid,
 // which FFmpeg 5.1 never exports, fails Next() with Unimplemented rather
 // than being stored inexactly. Damaged input follows DamagePolicy; see
-// docs/video.md for both policies.
+// docs/video.md for the policies. The video stream read is FFmpeg's best
+// one or the one asked for (FfmpegDecoder).
 //
 // Example:
 //
@@ -54,6 +55,15 @@ enum class DamagePolicy {
   // to the next I-frame, counts it in Stats::damaged_gops, and goes on; a
   // truncated container ends the stream there.
   kSkipGop,
+  // Keeps every frame it can: a frame the decoder concealed errors in is
+  // used as concealed (FrameMeta::damage = kConcealed); a frame whose packet
+  // the decoder rejected is stood in for by the previous picture with zero
+  // motion and residual (kLost), so indices and the window layout stay
+  // those of an intact stream (a lost frame with no picture before it is
+  // skipped); a container read error or truncation ends the stream there.
+  // Stats counts each. What a user processing real footage wants: a few
+  // damaged packets cost a few approximate frames, not the video.
+  kConceal,
 };
 
 struct FfmpegStreamSourceOptions {
@@ -82,6 +92,9 @@ struct FfmpegStreamSourceOptions {
   // Splits colour conversion, motion fields and residuals of a frame over
   // the process-wide BandPool (band_pool.h).
   bool parallel = true;
+  // The container's index of the video stream to read; -1: the one FFmpeg
+  // picks as best (DecoderOptions::stream_index).
+  int stream_index = -1;
 };
 
 class FfmpegStreamSource {
@@ -91,6 +104,12 @@ class FfmpegStreamSource {
     int64_t frames_skipped = 0;  // before the first I-frame or damaged
     int64_t damaged_gops = 0;    // GOPs dropped under kSkipGop
     int64_t windows = 0;         // windows returned
+    // kConceal: frames used with concealed errors, frames lost (rejected
+    // packets, whether stood in for or skipped), and container read errors
+    // or truncations that ended the stream early.
+    int64_t frames_concealed = 0;
+    int64_t frames_lost = 0;
+    int64_t stream_errors = 0;
   };
 
   static absl::StatusOr<FfmpegStreamSource> Open(

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "mapn/video/ffmpeg_decoder.h"
 #include "mapn/video/mpeg4_headers.h"
@@ -651,6 +652,151 @@ TEST(BadInputTest, TruncatedFiles) {
     EXPECT_EQ(skipped.stats.damaged_gops, 1) << name;
     EXPECT_EQ(skipped.windows.size(), 1u) << name;
   }
+}
+
+// Streams 0: video 160x96, 1: audio, 2: video 240x144 marked default (the
+// main picture beside a preview, as in files in the wild).
+std::string TwoVideoStreams() {
+  const std::string small =
+      MovingClip("stream_small.mp4", 1, 0, Mpeg4Options(), 12, 160, 96);
+  const std::string big =
+      MovingClip("stream_big.mp4", 1, 0, Mpeg4Options(), 12, 240, 144);
+  const std::string audio = TestPath("stream_audio.wav");
+  EXPECT_TRUE(testing::WriteBytes(audio, testing::MakeWav()).ok());
+  const std::string out = TestPath("two_streams.mkv");
+  const absl::Status s =
+      testing::MuxStreams({small, audio, big}, out, /*default_stream=*/2);
+  EXPECT_TRUE(s.ok()) << s;
+  return out;
+}
+
+TEST(StreamChoiceTest, ReadsFfmpegsBestStreamOrTheOneAskedFor) {
+  const std::string path = TwoVideoStreams();
+  // FFmpeg's pick, not the first video stream.
+  const ReadResult best = ReadAll(path);
+  ASSERT_TRUE(best.status.ok()) << best.status;
+  ASSERT_FALSE(best.windows.empty());
+  EXPECT_EQ(best.windows[0].width(), 240);
+  EXPECT_EQ(best.windows[0].height(), 144);
+  absl::StatusOr<FfmpegStreamSource> source = FfmpegStreamSource::Open(path);
+  ASSERT_TRUE(source.ok()) << source.status();
+  EXPECT_EQ(source->info().stream_index, 2);
+  EXPECT_EQ(source->info().video_streams, 2);
+
+  FfmpegStreamSourceOptions first;
+  first.stream_index = 0;
+  const ReadResult chosen = ReadAll(path, first);
+  ASSERT_TRUE(chosen.status.ok()) << chosen.status;
+  ASSERT_FALSE(chosen.windows.empty());
+  EXPECT_EQ(chosen.windows[0].width(), 160);
+  EXPECT_EQ(chosen.windows[0].height(), 96);
+  EXPECT_EQ(chosen.windows[0].num_valid, 12);
+
+  // Not a video stream, or no stream at all: the message lists the video
+  // streams there are.
+  for (const int bad : {1, 3, 99}) {
+    FfmpegStreamSourceOptions o;
+    o.stream_index = bad;
+    const ReadResult r = ReadAll(path, o);
+    EXPECT_EQ(r.status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_TRUE(Contains(r.status, "two_streams.mkv")) << r.status;
+    EXPECT_TRUE(Contains(r.status, absl::StrCat("no video stream ", bad)))
+        << r.status;
+    EXPECT_TRUE(Contains(r.status,
+                         "its video streams: 0 (mpeg4, 160x96), 2 (mpeg4, "
+                         "240x144)"))
+        << r.status;
+  }
+  FfmpegStreamSourceOptions audio;
+  audio.stream_index = 1;
+  EXPECT_TRUE(Contains(ReadAll(path, audio).status, "stream 1 is audio"));
+  FfmpegStreamSourceOptions negative;
+  negative.stream_index = -2;
+  EXPECT_EQ(ReadAll(path, negative).status.code(),
+            absl::StatusCode::kInvalidArgument);
+  // A file with one video stream reports it as stream 0 of 1.
+  absl::StatusOr<FfmpegStreamSource> single = FfmpegStreamSource::Open(
+      MovingClip("stream_single.mp4", 1, 0, Mpeg4Options(), 12));
+  ASSERT_TRUE(single.ok()) << single.status();
+  EXPECT_EQ(single->info().stream_index, 0);
+  EXPECT_EQ(single->info().video_streams, 1);
+}
+
+// A 36-frame GOP-12 MPEG-4 clip in MP4 (the container keeps packet
+// boundaries whatever the payload holds) with the payload of frame 17
+// scrambled (the decoder conceals it) and the start code of frame 22
+// destroyed (the decoder rejects the packet).
+std::string DamagedFrames() {
+  const std::string good = TestPath("frames_good.mp4");
+  ClipSpec spec;
+  spec.width = 96;
+  spec.height = 64;
+  spec.frames = 36;
+  spec.dx = 1;
+  EXPECT_TRUE(WriteClip(good, MakeFrames(spec), Mpeg4Options()).ok());
+  std::string bytes = *testing::ReadBytes(good);
+  const std::vector<size_t> vops = testing::FindVopStarts(bytes);
+  EXPECT_EQ(vops.size(), 36u);
+  if (vops.size() != 36u) return good;
+  testing::Scramble(bytes, vops[17] + 8, 40);
+  testing::Scramble(bytes, vops[22], 4);
+  const std::string out = TestPath("frames_damaged.mp4");
+  EXPECT_TRUE(testing::WriteBytes(out, bytes).ok());
+  return out;
+}
+
+TEST(BadInputTest, ConcealKeepsEveryFrameAndMarksTheDamagedOnes) {
+  const std::string path = DamagedFrames();
+  const ReadResult fail = ReadAll(path);
+  EXPECT_EQ(fail.status.code(), absl::StatusCode::kDataLoss) << fail.status;
+  EXPECT_TRUE(Contains(fail.status, "frames_damaged.mp4")) << fail.status;
+  EXPECT_TRUE(Contains(fail.status, "frame 17")) << fail.status;
+
+  FfmpegStreamSourceOptions conceal;
+  conceal.on_damage = DamagePolicy::kConceal;
+  conceal.keep_motion_vectors = true;
+  const ReadResult r = ReadAll(path, conceal);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  // Every frame, in order, in the windows an intact stream gives.
+  ASSERT_EQ(r.windows.size(), 3u);
+  std::vector<FrameDamage> damage;
+  for (const GopWindow& w : r.windows) {
+    EXPECT_EQ(w.num_valid, 12);
+    EXPECT_EQ(w.frames[0].type, FrameType::kI);
+    for (int64_t t = 0; t < w.num_valid; ++t) {
+      EXPECT_EQ(w.frames[t].index, static_cast<int64_t>(damage.size()));
+      damage.push_back(w.frames[t].damage);
+    }
+  }
+  ASSERT_EQ(damage.size(), 36u);
+  EXPECT_EQ(damage[17], FrameDamage::kConcealed);
+  EXPECT_EQ(damage[22], FrameDamage::kLost);
+  int64_t concealed = 0;
+  for (int64_t k = 0; k < 36; ++k) {
+    if (k < 17) {
+      EXPECT_EQ(damage[k], FrameDamage::kNone) << k;
+    }
+    concealed += damage[k] == FrameDamage::kConcealed;
+  }
+  EXPECT_EQ(r.stats.frames_concealed, concealed);
+  EXPECT_EQ(r.stats.frames_lost, 1);
+  EXPECT_EQ(r.stats.frames_skipped, 0);
+  // The lost frame is the previous picture again, standing still; its
+  // timestamp is one frame interval on.
+  const GopWindow& w = r.windows[1];
+  EXPECT_TRUE(w.rgb[10].equal(w.rgb[9]));
+  EXPECT_EQ(w.motion[10].abs().max().item<float>(), 0.0f);
+  EXPECT_FALSE(w.intra[10].any().item<bool>());
+  EXPECT_EQ(w.residual_y[10].abs().max().item<int16_t>(), 0);
+  EXPECT_NEAR(w.frames[10].timestamp_s, 22.0 / 25.0, 1e-6);
+  EXPECT_TRUE(r.vectors[1][10].empty());
+  // The frames after it carry the codec's vectors (which predict from frame
+  // 21, the picture the lost frame repeats). CheckBlockMotion reads a frame
+  // without vectors as all intra; the lost frame is all inter (a copy).
+  ReadResult checked = r;
+  checked.windows[1].intra = w.intra.clone();
+  checked.windows[1].intra[10].fill_(true);
+  EXPECT_GT(ExpectBlocksCarryTheVectors(checked), 0);
 }
 
 TEST(Mpeg4HeadersTest, ReadsTheLayerAndTheRoundingOfEachVop) {

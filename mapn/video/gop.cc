@@ -33,6 +33,18 @@ char FrameTypeChar(FrameType type) {
   return '?';
 }
 
+const char* FrameDamageName(FrameDamage damage) {
+  switch (damage) {
+    case FrameDamage::kNone:
+      return "";
+    case FrameDamage::kConcealed:
+      return "concealed";
+    case FrameDamage::kLost:
+      return "lost";
+  }
+  return "unknown";
+}
+
 at::Tensor ExpandBlocks(const at::Tensor& grid, int64_t height, int64_t width) {
   TORCH_CHECK(grid.defined() && grid.dim() >= 2,
               "ExpandBlocks: the block grid must have at least 2 dimensions");

@@ -63,6 +63,23 @@ enum class FrameType : uint8_t { kI, kP, kB, kPadding };
 // 'I', 'P', 'B' or '-' (padding).
 char FrameTypeChar(FrameType type);
 
+// What damage in the stream did to a frame, under DamagePolicy::kConceal
+// (ffmpeg_stream_source.h); frames of an intact stream are kNone.
+enum class FrameDamage : uint8_t {
+  kNone,
+  // The decoder reported errors in this frame and concealed them (FFmpeg's
+  // error concealment guessed the damaged blocks from their neighbours and
+  // the previous frame): the picture is approximate.
+  kConcealed,
+  // The decoder rejected this frame's packet: the picture is the previous
+  // frame's again, with zero motion and residual, so that later frames keep
+  // their indices.
+  kLost,
+};
+
+// "" (kNone), "concealed" or "lost": the names in mapn estimate's outputs.
+const char* FrameDamageName(FrameDamage damage);
+
 struct FrameMeta {
   // Index of the decoded frame in the stream, counting coded frames from 0
   // (containers with dropped time slots do not leave gaps here); -1 for
@@ -77,6 +94,7 @@ struct FrameMeta {
   // The matrix that made this frame's rgb from the decoded YUV, and that
   // turns its YUV residual into RGB (DenseResidual, ResampleWindow).
   YuvToRgb color = YuvToRgb::Make(/*bt709=*/false, /*full_range=*/false);
+  FrameDamage damage = FrameDamage::kNone;
 };
 
 // Motion vectors and the intra mask are stored per block of kMotionBlock x
@@ -178,6 +196,11 @@ struct StreamInfo {
   int64_t height = 0;
   double frame_rate = 0;         // frames per second; 0 when unknown
   int64_t frame_count_hint = 0;  // container's count; 0 when unknown
+  // The container's index of the stream read (AVStream::index; audio and
+  // other streams count), and how many video streams the file has (cover
+  // pictures do not count).
+  int stream_index = 0;
+  int video_streams = 1;
 };
 
 }  // namespace mapn

@@ -236,5 +236,112 @@ TEST(RealClipsTest, BFrameClipsAreRefusedAndTranscodeMakesThemReadable) {
   }
 }
 
+// The first window of `path` under `options`.
+absl::StatusOr<GopWindow> FirstWindow(const std::string& path,
+                                      FfmpegStreamSourceOptions options) {
+  options.compute_residual = false;
+  absl::StatusOr<FfmpegStreamSource> source =
+      FfmpegStreamSource::Open(path, options);
+  if (!source.ok()) return source.status();
+  absl::StatusOr<std::optional<GopWindow>> window = source->Next();
+  if (!window.ok()) return window.status();
+  if (!*window) return absl::NotFoundError("no window");
+  return **window;
+}
+
+TEST(RealClipsTest, StreamChoiceInRealFiles) {
+  MAPN_REQUIRE_SHARED_DATA(dir);
+  // vid_h264.mp4 holds H.264 video and AAC audio: asking for the audio
+  // stream is refused, listing the video stream there is.
+  const std::string h264 = dir + "/mv-extractor/vid_h264.mp4";
+  absl::StatusOr<FfmpegStreamSource> source = FfmpegStreamSource::Open(h264);
+  ASSERT_TRUE(source.ok()) << source.status();
+  EXPECT_EQ(source->info().video_streams, 1);
+  const int video = source->info().stream_index;
+  FfmpegStreamSourceOptions audio;
+  audio.stream_index = 1 - video;
+  const absl::StatusOr<GopWindow> refused = FirstWindow(h264, audio);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string message(refused.status().message());
+  EXPECT_NE(message.find(absl::StrCat("stream ", 1 - video, " is audio (aac)")),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find(absl::StrCat("its video streams: ", video,
+                                      " (h264, 1280x720)")),
+            std::string::npos)
+      << message;
+
+  // Two real clips in one file (no real file with two video streams was
+  // found): a 640x480 and a 1280x720 MPEG-4 stream, the second marked
+  // default as a main picture would be. FFmpeg's pick is read unless
+  // another stream is asked for.
+  const std::string two = testing::TestPath("real_two_streams.mkv");
+  const absl::Status muxed =
+      testing::MuxStreams({dir + "/InternVideo/Data/InternVid/example1.mp4",
+                           dir + "/mv-extractor/vid_mpeg4_part2.mp4"},
+                          two, /*default_stream=*/1);
+  ASSERT_TRUE(muxed.ok()) << muxed;
+  absl::StatusOr<GopWindow> best = FirstWindow(two, {});
+  ASSERT_TRUE(best.ok()) << best.status();
+  EXPECT_EQ(best->width(), 1280);
+  FfmpegStreamSourceOptions first;
+  first.stream_index = 0;
+  absl::StatusOr<GopWindow> chosen = FirstWindow(two, first);
+  ASSERT_TRUE(chosen.ok()) << chosen.status();
+  EXPECT_EQ(chosen->width(), 640);
+  EXPECT_EQ(chosen->height(), 480);
+  EXPECT_GT(chosen->num_valid, 1);
+}
+
+TEST(RealClipsTest, DamagedRealClipIsConcealedOrRefused) {
+  MAPN_REQUIRE_SHARED_DATA(dir);
+  // InternVid's MPEG-4 Part 2 clip (40 frames, I every 12) with frame 17's
+  // payload scrambled and frame 22's start code destroyed.
+  absl::StatusOr<std::string> bytes =
+      testing::ReadBytes(dir + "/InternVideo/Data/InternVid/example1.mp4");
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  const std::vector<size_t> vops = testing::FindVopStarts(*bytes);
+  ASSERT_EQ(vops.size(), 40u);
+  testing::Scramble(*bytes, vops[17] + 8, 200);
+  testing::Scramble(*bytes, vops[22], 4);
+  const std::string path = testing::TestPath("real_damaged.mp4");
+  ASSERT_TRUE(testing::WriteBytes(path, *bytes).ok());
+
+  absl::StatusOr<FfmpegStreamSource> strict = FfmpegStreamSource::Open(path);
+  ASSERT_TRUE(strict.ok()) << strict.status();
+  absl::Status failed;
+  while (failed.ok()) {
+    absl::StatusOr<std::optional<GopWindow>> w = strict->Next();
+    if (!w.ok()) failed = w.status();
+    if (w.ok() && !*w) break;
+  }
+  EXPECT_EQ(failed.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(failed.message().find("frame 17"), std::string::npos) << failed;
+
+  FfmpegStreamSourceOptions conceal;
+  conceal.on_damage = DamagePolicy::kConceal;
+  conceal.compute_residual = false;
+  absl::StatusOr<FfmpegStreamSource> source =
+      FfmpegStreamSource::Open(path, conceal);
+  ASSERT_TRUE(source.ok()) << source.status();
+  std::vector<FrameMeta> frames;
+  while (true) {
+    absl::StatusOr<std::optional<GopWindow>> w = source->Next();
+    ASSERT_TRUE(w.ok()) << w.status();
+    if (!*w) break;
+    for (int64_t t = 0; t < (*w)->num_valid; ++t) {
+      frames.push_back((*w)->frames[t]);
+    }
+  }
+  ASSERT_EQ(frames.size(), 40u);
+  for (size_t k = 0; k < frames.size(); ++k) {
+    EXPECT_EQ(frames[k].index, static_cast<int64_t>(k));
+  }
+  EXPECT_EQ(frames[17].damage, FrameDamage::kConcealed);
+  EXPECT_EQ(frames[22].damage, FrameDamage::kLost);
+  EXPECT_EQ(source->stats().frames_lost, 1);
+  EXPECT_GE(source->stats().frames_concealed, 1);
+}
+
 }  // namespace
 }  // namespace mapn

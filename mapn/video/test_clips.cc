@@ -11,7 +11,12 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "mapn/video/ffmpeg_util.h"
 #include "mapn/video/mpeg4_headers.h"
+
+extern "C" {
+#include <libavformat/avformat.h>
+}
 
 namespace mapn::testing {
 namespace {
@@ -163,6 +168,100 @@ std::string MakeWav() {
   u32(kBytes);
   wav.append(kBytes, '\0');
   return wav;
+}
+
+absl::Status MuxStreams(const std::vector<std::string>& inputs,
+                        const std::string& output, int default_stream) {
+  QuietFfmpegLogging();
+  std::vector<UniqueInputFormatContext> in;
+  for (const std::string& path : inputs) {
+    AVFormatContext* f = nullptr;
+    if (int ret = avformat_open_input(&f, path.c_str(), nullptr, nullptr);
+        ret < 0) {
+      return AvError(ret, absl::StrCat("opening '", path, "'"));
+    }
+    in.emplace_back(f);
+    if (int ret = avformat_find_stream_info(f, nullptr); ret < 0) {
+      return AvError(ret, absl::StrCat("probing '", path, "'"));
+    }
+  }
+  AVFormatContext* raw_out = nullptr;
+  if (int ret = avformat_alloc_output_context2(&raw_out, nullptr, nullptr,
+                                               output.c_str());
+      ret < 0) {
+    return AvError(ret, absl::StrCat("creating '", output, "'"));
+  }
+  UniqueOutputFormatContext out(raw_out);
+  std::vector<std::vector<int>> map(in.size());  // input stream -> output
+  for (size_t k = 0; k < in.size(); ++k) {
+    for (unsigned i = 0; i < in[k]->nb_streams; ++i) {
+      const AVStream* src = in[k]->streams[i];
+      AVStream* dst = avformat_new_stream(out.get(), nullptr);
+      if (dst == nullptr) return absl::ResourceExhaustedError("out of memory");
+      if (int ret = avcodec_parameters_copy(dst->codecpar, src->codecpar);
+          ret < 0) {
+        return AvError(ret, "copying stream parameters");
+      }
+      dst->codecpar->codec_tag = 0;
+      dst->time_base = src->time_base;
+      dst->disposition =
+          dst->index == default_stream ? AV_DISPOSITION_DEFAULT : 0;
+      map[k].push_back(dst->index);
+    }
+  }
+  AVDictionary* options = nullptr;
+  // Matroska would otherwise mark the first track of each type default.
+  av_dict_set(&options, "default_mode", "passthrough", 0);
+  if (int ret = avio_open(&out->pb, output.c_str(), AVIO_FLAG_WRITE); ret < 0) {
+    av_dict_free(&options);
+    return AvError(ret, absl::StrCat("writing '", output, "'"));
+  }
+  int ret = avformat_write_header(out.get(), &options);
+  av_dict_free(&options);
+  if (ret < 0) return AvError(ret, absl::StrCat("writing '", output, "'"));
+  // Inputs in turn, one packet each, so the streams interleave.
+  UniqueAVPacket packet(av_packet_alloc());
+  std::vector<bool> done(in.size(), false);
+  for (size_t left = in.size(); left > 0;) {
+    for (size_t k = 0; k < in.size(); ++k) {
+      if (done[k]) continue;
+      ret = av_read_frame(in[k].get(), packet.get());
+      if (ret < 0) {
+        done[k] = true;
+        --left;
+        continue;
+      }
+      const AVStream* src = in[k]->streams[packet->stream_index];
+      AVStream* dst = out->streams[map[k][packet->stream_index]];
+      av_packet_rescale_ts(packet.get(), src->time_base, dst->time_base);
+      packet->stream_index = dst->index;
+      packet->pos = -1;
+      ret = av_interleaved_write_frame(out.get(), packet.get());
+      av_packet_unref(packet.get());
+      if (ret < 0) return AvError(ret, absl::StrCat("writing '", output, "'"));
+    }
+  }
+  ret = av_write_trailer(out.get());
+  if (ret < 0) return AvError(ret, absl::StrCat("finishing '", output, "'"));
+  return absl::OkStatus();
+}
+
+std::vector<size_t> FindVopStarts(const std::string& bytes) {
+  std::vector<size_t> starts;
+  for (size_t i = 0; i + 3 < bytes.size(); ++i) {
+    if (bytes[i] == 0 && bytes[i + 1] == 0 && bytes[i + 2] == 1 &&
+        static_cast<uint8_t>(bytes[i + 3]) == 0xB6) {
+      starts.push_back(i);
+    }
+  }
+  return starts;
+}
+
+void Scramble(std::string& bytes, size_t offset, size_t count) {
+  const size_t end = std::min(bytes.size(), offset + count);
+  for (size_t i = offset; i < end; ++i) {
+    bytes[i] = static_cast<char>((i * 7919u) ^ 0x5A);
+  }
 }
 
 absl::StatusOr<std::string> PatchMpeg4Size(std::string stream, int width,

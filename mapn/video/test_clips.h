@@ -66,6 +66,23 @@ absl::Status WriteBytes(const std::string& path, const std::string& bytes);
 // A one-second 8 kHz mono WAV file of silence: a file with audio only.
 std::string MakeWav();
 
+// Copies every stream of each input (video, audio, ...), in the order
+// given, into one file (the container from output's extension; .mkv takes
+// any codec), without re-encoding: files with several video streams. Only
+// output stream `default_stream` (if any) is marked default, the mark
+// players and FFmpeg's av_find_best_stream go by first.
+absl::Status MuxStreams(const std::vector<std::string>& inputs,
+                        const std::string& output, int default_stream = -1);
+
+// Where each MPEG-4 Part 2 picture begins in a file (the offsets of its VOP
+// start codes 00 00 01 B6, in file order): frame k's packet, in an MP4, AVI
+// or raw stream of I- and P-frames.
+std::vector<size_t> FindVopStarts(const std::string& bytes);
+
+// Overwrites `count` bytes from `offset` with a fixed pseudo-random pattern
+// (clamped to the end): deterministic damage.
+void Scramble(std::string& bytes, size_t offset, size_t count);
+
 // Rewrites the picture size in the first MPEG-4 VOL header of a raw
 // MPEG-4 stream (.m4v), to make streams with odd or zero dimensions.
 absl::StatusOr<std::string> PatchMpeg4Size(std::string stream, int width,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -61,7 +62,11 @@ void OutputSize(int w, int h, const TranscodeOptions& o, int* ow, int* oh,
 }  // namespace
 
 absl::Status Transcode(const std::string& input, const std::string& output,
-                       const TranscodeOptions& options) {
+                       const TranscodeOptions& options,
+                       TranscodeReport* report) {
+  TranscodeReport unused;
+  if (report == nullptr) report = &unused;
+  *report = TranscodeReport{};
   if (absl::Status s = ValidateOptions(options); !s.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("transcoding '", input, "': ", s.message()));
@@ -72,6 +77,7 @@ absl::Status Transcode(const std::string& input, const std::string& output,
   decoder_options.export_motion_vectors = false;
   decoder_options.max_width = options.max_input_width;
   decoder_options.max_height = options.max_input_height;
+  decoder_options.stream_index = options.stream_index;
   if (image_sequence) {
     decoder_options.demuxer_options["framerate"] =
         absl::StrFormat("%.6g", options.input_frame_rate);
@@ -81,6 +87,7 @@ absl::Status Transcode(const std::string& input, const std::string& output,
   if (!decoder_or.ok()) return decoder_or.status();
   FfmpegDecoder& decoder = **decoder_or;
   const StreamInfo& info = decoder.info();
+  report->input = info;
   const int in_w = static_cast<int>(info.width);
   const int in_h = static_cast<int>(info.height);
   if (in_w < 2 || in_h < 2) {
@@ -118,12 +125,33 @@ absl::Status Transcode(const std::string& input, const std::string& output,
   int64_t frames = 0;
   while (true) {
     absl::StatusOr<bool> got = decoder.Next(&frame);
+    if (!got.ok() && options.keep_damaged_frames &&
+        absl::IsDataLoss(got.status())) {
+      const std::optional<int64_t> lost = decoder.lost_frame();
+      if (!lost) {  // the decoder drains what it has, then ends
+        ++report->stream_errors;
+        continue;
+      }
+      if (frames == 0) {  // no picture to stand in yet
+        ++report->dropped_frames;
+        continue;
+      }
+      // The previous frame again, so output frame k stays input frame k.
+      if (absl::Status s = writer.WriteRgb(rgb.data(), stride); !s.ok()) {
+        return s;
+      }
+      report->lost_frames.push_back(frames++);
+      continue;
+    }
     if (!got.ok()) {
       return absl::Status(got.status().code(),
                           absl::StrCat("transcoding to '", output,
                                        "': ", got.status().message()));
     }
     if (!*got) break;
+    // Concealed frames are encoded as the decoder left them either way
+    // (what `mapn transcode` salvages from a damaged file).
+    if (!frame.damage.empty()) report->concealed_frames.push_back(frames);
     const AVFrame* f = frame.frame;
     if (!sws || f->format != sws_format) {
       // Without scaling, reading only out_w x out_h of the input drops the

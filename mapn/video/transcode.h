@@ -17,6 +17,13 @@
 //     scaled down to fit, keeping the aspect ratio, to even dimensions.
 //   * The output appears only when complete (written to a temporary file
 //     beside it, then renamed).
+//   * The video stream read is FFmpeg's best one, or stream_index.
+//   * Damage: a frame the decoder concealed errors in is encoded as
+//     concealed. A packet the decoder rejects or a container error fails
+//     the transcode, unless keep_damaged_frames: then a lost frame is the
+//     previous frame again (output frame k stays input frame k) and a
+//     container error ends the output there. `report` lists the concealed
+//     and lost frames, so a reader of the output can mark them.
 //
 // Example:
 //
@@ -27,9 +34,12 @@
 #ifndef MAPN_VIDEO_TRANSCODE_H_
 #define MAPN_VIDEO_TRANSCODE_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "mapn/video/gop.h"
 
 namespace mapn {
 
@@ -46,10 +56,24 @@ struct TranscodeOptions {
   // Inputs larger than this are refused before decoding.
   int max_input_width = 16384;
   int max_input_height = 16384;
+  // The container's index of the video stream to read; -1: FFmpeg's best.
+  int stream_index = -1;
+  // Encode through damage instead of failing (see above).
+  bool keep_damaged_frames = false;
+};
+
+// What Transcode read.
+struct TranscodeReport {
+  StreamInfo input;  // the input's stream (codec, size, index, count)
+  std::vector<int64_t> concealed_frames;  // output frame indices
+  std::vector<int64_t> lost_frames;       // repeats of the previous frame
+  int64_t dropped_frames = 0;  // lost before any frame (nothing to repeat)
+  int64_t stream_errors = 0;   // container errors that ended the input early
 };
 
 absl::Status Transcode(const std::string& input, const std::string& output,
-                       const TranscodeOptions& options = {});
+                       const TranscodeOptions& options = {},
+                       TranscodeReport* report = nullptr);
 
 }  // namespace mapn
 

@@ -1,7 +1,7 @@
 // libFuzzer target: arbitrary bytes fed to the reader from memory (a custom
 // AVIOContext, no temporary files), through FfmpegDecoder (as `mapn
 // inspect` uses it, any codec) and FfmpegStreamSource (windows with motion
-// and residual, under both damage policies). Anything but a crash, a leak
+// and residual, under every damage policy). Anything but a crash, a leak
 // or a sanitizer report is fine: bad input must come back as a Status. A
 // window the reader does return must follow gop.h (block-grid motion and
 // intra, int16 residual within the matrix bound, no vector off the block
@@ -71,8 +71,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.decoder_threads = 1;
   options.parallel = false;
   options.keep_motion_vectors = true;
-  options.on_damage =
-      size % 2 == 0 ? mapn::DamagePolicy::kFail : mapn::DamagePolicy::kSkipGop;
+  options.on_damage = size % 3 == 0   ? mapn::DamagePolicy::kFail
+                      : size % 3 == 1 ? mapn::DamagePolicy::kSkipGop
+                                      : mapn::DamagePolicy::kConceal;
   absl::StatusOr<mapn::FfmpegStreamSource> source =
       mapn::FfmpegStreamSource::OpenMemory(data, size, "fuzz input", options);
   if (source.ok()) {
