@@ -7,7 +7,10 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -757,6 +760,221 @@ TEST(CliTest, EstimateRefusesGroundTruthItCannotUse) {
            "annotations/val/009473_mpii_test.json"});
   EXPECT_EQ(r.code, kExitFailure);
   EXPECT_TRUE(Has(r.err, "2 people") && Has(r.err, "--person")) << r.err;
+}
+
+
+// --- Many videos ------------------------------------------------------------
+
+// A manifest over the tiny SynthPose clips: three good videos (one in a
+// subdirectory), a file that is not a video and one that does not exist.
+struct BatchFixture {
+  std::string dir, manifest;
+  std::vector<std::string> good = {"a.mp4", "b.mp4", "sub/c.mp4"};
+};
+
+BatchFixture MakeBatch(const std::string& name) {
+  BatchFixture b;
+  b.dir = TestPath(name);
+  std::filesystem::remove_all(b.dir);
+  std::filesystem::create_directories(b.dir + "/sub");
+  const std::string clip = Data() + "/mpeg4_gop12/0001.mp4";
+  for (const std::string& v : b.good) {
+    std::filesystem::copy_file(clip, b.dir + "/" + v);
+  }
+  EXPECT_TRUE(WriteFileAtomically(b.dir + "/broken.mp4", "not a video").ok());
+  b.manifest = b.dir + "/videos.txt";
+  EXPECT_TRUE(WriteFileAtomically(b.manifest,
+                                  "# three videos, a broken one and a "
+                                  "missing one\na.mp4\nb.mp4\nsub/c.mp4\n"
+                                  "broken.mp4\nmissing.mp4\n")
+                  .ok());
+  return b;
+}
+
+std::vector<std::string> Batch(const BatchFixture& b, const std::string& out,
+                               std::vector<std::string> extra) {
+  std::vector<std::string> args = {"estimate", "--manifest=" + b.manifest,
+                                   "--out_dir=" + out,
+                                   "--checkpoint=" + Fixture().model,
+                                   "--detector=none", "--progress=never"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+TEST(CliTest, EstimateManyVideosInShardsResumesAndListsFailures) {
+  const BatchFixture b = MakeBatch("batch");
+  const std::string out = b.dir + "/out";
+  // Two shards: together every video once; the failures listed, the rest
+  // done, a non-zero exit only for the shard with a failure.
+  std::multiset<std::string> failed;
+  int done = 0;
+  for (const char* shard : {"0/2", "1/2"}) {
+    const Outcome r = Mapn(Batch(b, out, {std::string("--shard=") + shard}));
+    const std::string failures =
+        ReadFile(out + "/failures-" + std::string(1, shard[0]) + "-of-2.tsv")
+            .value();
+    const bool any = Has(failures, ".mp4\t");
+    EXPECT_EQ(r.code, any ? kExitFailure : kExitOk) << r.out << r.err;
+    EXPECT_TRUE(Has(r.out, std::string("shard ") + shard)) << r.out;
+    for (const char* name : {"broken.mp4", "missing.mp4"}) {
+      if (Has(failures, std::string(name) + "\t")) failed.insert(name);
+    }
+  }
+  EXPECT_EQ(failed, (std::multiset<std::string>{"broken.mp4", "missing.mp4"}));
+  for (const std::string& v : b.good) {
+    const std::string json = out + "/" + v + ".poses.json";
+    ASSERT_TRUE(Exists(json)) << json;
+    EXPECT_TRUE(Exists(out + "/" + v + ".done.json"));
+    const nlohmann::json doc = nlohmann::json::parse(ReadFile(json).value());
+    EXPECT_GE(doc["summary"]["frames"].get<int>(), 24);
+    ++done;
+  }
+  EXPECT_EQ(done, 3);
+  EXPECT_FALSE(Exists(out + "/broken.mp4.poses.json"));
+  // A rerun of everything does nothing but the failures again ...
+  Outcome r = Mapn(Batch(b, out, {}));
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.out, "5 of 5 videos: 0 done, 3 already done (skipped), 2 "
+                         "failed"))
+      << r.out;
+  EXPECT_TRUE(Has(r.out, "failed: missing.mp4: ")) << r.out;
+  EXPECT_TRUE(Has(r.out, "failed: broken.mp4: ")) << r.out;
+  // ... a video whose outputs a killed run never finished is done again,
+  // and so is every video under another model setting.
+  std::filesystem::remove(out + "/b.mp4.poses.json");
+  std::filesystem::remove(out + "/b.mp4.done.json");
+  r = Mapn(Batch(b, out, {}));
+  EXPECT_TRUE(Has(r.out, "1 done, 2 already done")) << r.out;
+  r = Mapn(Batch(b, out, {"--on_corrupt=fail"}));
+  EXPECT_TRUE(Has(r.out, "3 done, 0 already done")) << r.out;
+  // A directory instead of a manifest: every video file under it.
+  std::filesystem::remove(b.dir + "/broken.mp4");
+  r = Mapn({"estimate", b.dir, "--out_dir=" + b.dir + "/out_dir",
+            "--checkpoint=" + Fixture().model, "--detector=none",
+            "--progress=never", "--with_csv"});
+  EXPECT_EQ(r.code, kExitOk) << r.out << r.err;
+  EXPECT_TRUE(Has(r.out, "3 of 3 videos: 3 done")) << r.out;
+  EXPECT_TRUE(Exists(b.dir + "/out_dir/sub/c.mp4.poses.csv"));
+}
+
+TEST(CliTest, EstimateManyVideosRefusesSingleVideoFlags) {
+  const BatchFixture b = MakeBatch("batch_refusals");
+  const std::string out = b.dir + "/out";
+  for (const std::vector<std::string>& extra :
+       std::vector<std::vector<std::string>>{{"--out=x.json"},
+                                             {"--csv=x.csv"},
+                                             {"--overlay=x.mp4"},
+                                             {"--shard=2/2"},
+                                             {"--shard=x"}}) {
+    const Outcome r = Mapn(Batch(b, out, extra));
+    EXPECT_EQ(r.code, kExitUsage) << extra[0] << ": " << r.err;
+    EXPECT_TRUE(Has(r.err, extra[0].substr(0, extra[0].find('='))))
+        << r.err;
+  }
+  Outcome r = Mapn({"estimate", "--manifest=" + b.manifest,
+                    "--checkpoint=" + Fixture().model});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "--out_dir")) << r.err;
+  r = Mapn({"estimate", Fixture().video, "--out_dir=" + out});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "many videos")) << r.err;
+  r = Mapn({"estimate"});
+  EXPECT_EQ(r.code, kExitUsage);
+  r = Mapn({"estimate", "--manifest=" + b.dir + "/nope.txt", "--out_dir=" + out,
+            "--checkpoint=" + Fixture().model, "--detector=none"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "nope.txt")) << r.err;
+}
+
+// The command lines of docs/examples' Slurm script and Kubernetes Job, run
+// with the variables their launchers set: the shard each task takes.
+std::vector<std::string> ExampleArgs(const std::string& path,
+                                     const std::string& marker) {
+  const std::string text = ReadFile(path).value();
+  std::vector<std::string> args;
+  if (marker == "slurm") {
+    // The line that runs mapn: "$mapn" estimate --a="$x" ...
+    const size_t at = text.find("\"$mapn\" estimate");
+    EXPECT_NE(at, std::string::npos) << path;
+    const std::string line = text.substr(at, text.find('\n', at) - at);
+    std::istringstream words(line);
+    for (std::string w; words >> w;) args.push_back(w);
+    args.erase(args.begin());  // "$mapn"
+  } else {
+    // The container's command list: "- mapn", "- estimate", "- --flag".
+    const size_t at = text.find("command:");
+    EXPECT_NE(at, std::string::npos) << path;
+    std::istringstream lines(text.substr(at));
+    std::string line;
+    std::getline(lines, line);
+    while (std::getline(lines, line)) {
+      const size_t dash = line.find("- ");
+      if (dash == std::string::npos || line.find(':') != std::string::npos) {
+        break;
+      }
+      args.push_back(line.substr(dash + 2));
+    }
+    args.erase(args.begin());  // mapn
+  }
+  return args;
+}
+
+std::string Replace(std::string s, const std::string& from,
+                    const std::string& to) {
+  for (size_t at; (at = s.find(from)) != std::string::npos;) {
+    s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+TEST(CliTest, SlurmAndKubernetesExamplesPickTheirShard) {
+  const BatchFixture b = MakeBatch("batch_examples");
+  const auto run = [&](std::vector<std::string> args,
+                       const std::vector<std::pair<std::string, std::string>>&
+                           env) {
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    args.push_back("--checkpoint=" + Fixture().model);
+    args.push_back("--detector=none");
+    const Outcome r = Mapn(args);
+    for (const auto& [k, v] : env) ::unsetenv(k.c_str());
+    return r;
+  };
+  // Slurm: --array=0-7 gives 8 tasks; task 5 is shard 5/8.
+  std::vector<std::string> slurm =
+      ExampleArgs("docs/examples/slurm_estimate.sh", "slurm");
+  ASSERT_GE(slurm.size(), 3u);
+  EXPECT_EQ(slurm[0], "estimate");
+  for (std::string& a : slurm) {
+    a = Replace(Replace(Replace(a, "\"$manifest\"", b.manifest), "\"$out_dir\"",
+                        b.dir + "/slurm"),
+                "\"", "");
+  }
+  const std::string script =
+      ReadFile("docs/examples/slurm_estimate.sh").value();
+  EXPECT_TRUE(Has(script, "#SBATCH --array=0-7")) << script;
+  Outcome r = run(slurm, {{"SLURM_ARRAY_TASK_ID", "5"},
+                          {"SLURM_ARRAY_TASK_MIN", "0"},
+                          {"SLURM_ARRAY_TASK_COUNT", "8"}});
+  EXPECT_TRUE(Has(r.out, "shard 5/8:")) << r.out << r.err;
+  // Kubernetes: completions 8 = --num_shards=8; index 3 is shard 3/8.
+  const std::string job = ReadFile("docs/examples/k8s_estimate_job.yaml").value();
+  EXPECT_TRUE(Has(job, "completionMode: Indexed")) << job;
+  EXPECT_TRUE(Has(job, "completions: 8")) << job;
+  std::vector<std::string> k8s =
+      ExampleArgs("docs/examples/k8s_estimate_job.yaml", "k8s");
+  ASSERT_GE(k8s.size(), 3u);
+  EXPECT_EQ(k8s[0], "estimate");
+  EXPECT_NE(std::find(k8s.begin(), k8s.end(), "--num_shards=8"), k8s.end());
+  for (std::string& a : k8s) {
+    a = Replace(Replace(a, "/data/videos.txt", b.manifest), "/data/poses",
+                b.dir + "/k8s");
+  }
+  r = run(k8s, {{"JOB_COMPLETION_INDEX", "3"}});
+  EXPECT_TRUE(Has(r.out, "shard 3/8:")) << r.out << r.err;
+  // Without the index variable, --num_shards alone is refused.
+  r = run(k8s, {});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "needs a shard index")) << r.err;
 }
 
 }  // namespace

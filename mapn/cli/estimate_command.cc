@@ -6,9 +6,12 @@
 // frames marked, or refused with --on_corrupt=fail),
 // and writes the poses as JSON (COCO-style, docs/user-guide.md) and
 // optionally CSV, an overlay video and overlay PNGs, then prints a summary.
+// `mapn estimate --manifest FILE` (or a directory) does the same for many
+// videos into --out_dir, one shard of them per process (estimate/batch.h).
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -24,6 +27,7 @@
 #include "mapn/core/status_macros.h"
 #include "mapn/data/ground_truth.h"
 #include "mapn/detect/person_detector.h"
+#include "mapn/estimate/batch.h"
 #include "mapn/estimate/box_source.h"
 #include "mapn/estimate/default_model.h"
 #include "mapn/estimate/estimator.h"
@@ -34,6 +38,7 @@
 #include "mapn/movenet/pretrained.h"
 #include "mapn/video/ffmpeg_stream_source.h"
 #include "mapn/video/transcode.h"
+#include "nlohmann/json.hpp"
 
 // Defined as estimate_<name>, given as --<name> (subcommand.h says why).
 ABSL_FLAG(std::string, estimate_checkpoint, "",
@@ -123,6 +128,26 @@ ABSL_FLAG(std::string, estimate_on_corrupt, "conceal",
           "the summary) or fail (refuse the video, naming the frame). The "
           "default suits real footage, where a few damaged packets should "
           "cost a few approximate frames, not the video.");
+ABSL_FLAG(std::string, estimate_manifest, "",
+          "Many videos: a file listing one video per line (# comments; "
+          "relative paths are relative to the manifest), each estimated into "
+          "--out_dir. A directory given instead of VIDEO does the same for "
+          "every video file under it.");
+ABSL_FLAG(std::string, estimate_out_dir, "",
+          "With --manifest or a directory: where each video's NAME.poses.json "
+          "(and NAME.done.json, the record a rerun skips it by) go, NAME "
+          "being the manifest's line or the path below the directory.");
+ABSL_FLAG(std::string, estimate_shard, "",
+          "With --manifest or a directory: run shard i/N only (every video "
+          "belongs to exactly one shard, by a hash of its name). Default: "
+          "from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or "
+          "JOB_COMPLETION_INDEX with --num_shards, else everything.");
+ABSL_FLAG(int, estimate_num_shards, -1,
+          "The number of shards when the index comes from the environment: "
+          "a Kubernetes Indexed Job's completions (JOB_COMPLETION_INDEX), or "
+          "a Slurm array with gaps.");
+ABSL_FLAG(bool, estimate_with_csv, false,
+          "With --manifest or a directory: also write NAME.poses.csv.");
 ABSL_FLAG(bool, estimate_auto_transcode, true,
           "When the reader refuses the video (B-frames, HEVC, VP9, AV1, odd "
           "sizes, ...), re-encode it to MPEG-4 Part 2 in a temporary file "
@@ -222,10 +247,222 @@ absl::StatusOr<PoseTrack> RunOnce(const std::string& video,
   return track;
 }
 
+// Everything about a run but the video: built once, used for one video or
+// for every video of a batch.
+struct VideoJob {
+  ReadChoice read;
+  std::string on_corrupt;
+  bool auto_transcode = true;
+  const model::AnyPipeline* model = nullptr;
+  const model::AnyPipeline* baseline = nullptr;
+  const EstimateOptions* options = nullptr;
+  std::string checkpoint;
+  bool causal = false;
+  // Says on stderr that a video is being transcoded (not in a batch, whose
+  // progress line it would break).
+  bool verbose = true;
+};
+
+// Estimates `video` (transcoding it first when the reader refuses it) and
+// writes its JSON and CSV atomically; the track, for the summary.
+absl::StatusOr<PoseTrack> EstimateVideo(const std::string& video,
+                                        const VideoJob& job,
+                                        const Outputs& outputs,
+                                        bool show_progress) {
+  FfmpegStreamSource::Stats stats;
+  absl::StatusOr<PoseTrack> track =
+      RunOnce(video, job.read, *job.model, job.baseline, *job.options, outputs,
+              show_progress, &stats);
+  std::optional<TempFile> transcoded;
+  TranscodeReport transcode_report;
+  if (!track.ok() && absl::IsUnimplemented(track.status()) &&
+      job.auto_transcode) {
+    if (job.verbose) {
+      std::cerr << "mapn estimate: " << track.status().message()
+                << "\nmapn estimate: transcoding to MPEG-4 Part 2 first "
+                   "(--noauto_transcode to refuse instead)\n";
+    }
+    MAPN_ASSIGN_OR_RETURN(const std::string temp, MakeTempVideoPath());
+    transcoded.emplace(temp);
+    TranscodeOptions transcode_options;
+    transcode_options.stream_index = job.read.stream_index;
+    transcode_options.keep_damaged_frames =
+        job.read.on_damage == DamagePolicy::kConceal;
+    absl::Status status = Transcode(video, transcoded->path(),
+                                    transcode_options, &transcode_report);
+    if (status.ok() && job.read.on_damage == DamagePolicy::kFail &&
+        !transcode_report.concealed_frames.empty()) {
+      status = absl::DataLossError(absl::StrCat(
+          "'", video, "' is corrupt: the decoder concealed errors in frame ",
+          transcode_report.concealed_frames.front()));
+    }
+    if (!status.ok()) {
+      track = status;
+    } else {
+      // The copy has the one stream asked for, intact.
+      ReadChoice copy;
+      copy.on_damage = DamagePolicy::kFail;
+      track = RunOnce(transcoded->path(), copy, *job.model, job.baseline,
+                      *job.options, outputs, show_progress, &stats);
+    }
+  }
+  if (!track.ok()) {
+    if (absl::IsDataLoss(track.status()) &&
+        job.read.on_damage == DamagePolicy::kFail) {
+      return absl::DataLossError(
+          absl::StrCat(track.status().message(),
+                       " (--on_corrupt=conceal reads through damage, marking "
+                       "the frames)"));
+    }
+    return track.status();
+  }
+  track->video_path = video;
+  track->transcoded = transcoded.has_value();
+  track->on_corrupt = job.on_corrupt;
+  PoseTrackSummary& summary = track->summary;
+  if (transcoded) {
+    track->stream.stream_index = transcode_report.input.stream_index;
+    track->stream.video_streams = transcode_report.input.video_streams;
+    MarkDamagedFrames(*track, transcode_report.concealed_frames,
+                      transcode_report.lost_frames);
+    summary.frames_dropped = transcode_report.dropped_frames;
+    summary.stream_errors = transcode_report.stream_errors;
+  } else {
+    summary.frames_dropped = stats.frames_lost - summary.frames_lost;
+    summary.stream_errors = stats.stream_errors;
+  }
+  track->checkpoint = job.checkpoint;
+  track->causal = job.causal;
+  MAPN_RETURN_IF_ERROR(WritePoseTrackJson(*track, outputs.json));
+  if (!outputs.csv.empty()) {
+    MAPN_RETURN_IF_ERROR(WritePoseTrackCsv(*track, outputs.csv));
+  }
+  return track;
+}
+
+// What a batch's done records compare besides the input: everything that
+// shapes the outputs.
+std::string RunKey(const VideoJob& job, const model::AnyPipeline& model,
+                   const std::string& boxes, const std::string& detector,
+                   double min_person_score, double keep_person_score) {
+  nlohmann::json key = {
+      {"model", job.checkpoint},
+      {"composition", model.composition()},
+      {"model_options", nlohmann::json::parse(model.options_json(), nullptr,
+                                              /*allow_exceptions=*/false)},
+      {"boxes", boxes},
+      {"detector", detector},
+      {"min_person_score", min_person_score},
+      {"keep_person_score", keep_person_score},
+      {"causal", job.causal},
+      {"stream", job.read.stream_index},
+      {"on_corrupt", job.on_corrupt},
+      {"auto_transcode", job.auto_transcode},
+      {"compare_baseline", job.baseline != nullptr}};
+  // A checkpoint rewritten in place is another model.
+  std::error_code error;
+  const auto size = std::filesystem::file_size(job.checkpoint, error);
+  if (!error) {
+    key["model_file_size"] = size;
+    key["model_file_time"] =
+        std::filesystem::last_write_time(job.checkpoint, error)
+            .time_since_epoch()
+            .count();
+  }
+  return key.dump();
+}
+
+// `mapn estimate --manifest FILE` or `mapn estimate DIR`: every video of
+// this process's shard into --out_dir.
+int EstimateMany(const Subcommand& self, const std::string& list,
+                 bool is_manifest, const ShardSpec& shard,
+                 const VideoJob& job, const std::string& run_key,
+                 bool show_progress) {
+  absl::StatusOr<std::vector<BatchVideo>> videos =
+      is_manifest ? ListManifest(list) : ListVideoDirectory(list);
+  if (!videos.ok()) {
+    return Failure(self.name, std::string(videos.status().message()));
+  }
+  BatchOptions options;
+  options.out_dir = absl::GetFlag(FLAGS_estimate_out_dir);
+  options.shard = shard;
+  options.run_key = run_key;
+  options.csv = absl::GetFlag(FLAGS_estimate_with_csv);
+  options.show_progress = show_progress;
+  absl::StatusOr<BatchSummary> summary = RunBatch(
+      *videos, options,
+      [&](const BatchVideo& video,
+          const BatchOutputs& out) -> absl::StatusOr<int64_t> {
+        Outputs outputs;
+        outputs.json = out.json;
+        outputs.csv = out.csv;
+        MAPN_ASSIGN_OR_RETURN(
+            const PoseTrack track,
+            EstimateVideo(video.path, job, outputs, /*show_progress=*/false));
+        return track.summary.frames;
+      });
+  if (!summary.ok()) {
+    return Failure(self.name, std::string(summary.status().message()));
+  }
+  std::cout << FormatBatchSummary(*summary, options);
+  return summary->ok() ? kExitOk : kExitFailure;
+}
+
 int RunEstimate(const std::vector<std::string>& args,
                 const CommandContext& context) {
   const Subcommand& self = kEstimateCommand;
-  const std::string video = args[0];
+  // One video, or many: a manifest or a directory.
+  const std::string manifest = absl::GetFlag(FLAGS_estimate_manifest);
+  if (!manifest.empty() && !args.empty()) {
+    return UsageError(self, "--manifest takes no VIDEO argument");
+  }
+  if (manifest.empty() && args.empty()) {
+    return UsageError(self,
+                      "give a VIDEO, a directory of videos or --manifest FILE");
+  }
+  const bool many =
+      !manifest.empty() || std::filesystem::is_directory(args[0]);
+  const std::string video = manifest.empty() ? args[0] : manifest;
+  ShardSpec shard;
+  if (many) {
+    for (const auto& [flag, set] :
+         std::vector<std::pair<std::string, bool>>{
+             {"--out", !absl::GetFlag(FLAGS_estimate_out).empty()},
+             {"--csv (use --with_csv)",
+              !absl::GetFlag(FLAGS_estimate_csv).empty()},
+             {"--overlay", !absl::GetFlag(FLAGS_estimate_overlay).empty()},
+             {"--overlay_frames",
+              !absl::GetFlag(FLAGS_estimate_overlay_frames).empty()},
+             {"--boxes", !absl::GetFlag(FLAGS_estimate_boxes).empty()},
+             {"--ground_truth",
+              !absl::GetFlag(FLAGS_estimate_ground_truth).empty()}}) {
+      if (set) {
+        return UsageError(self, flag + " names one video's file; with "
+                                       "--manifest or a directory each video's "
+                                       "outputs go to --out_dir");
+      }
+    }
+    if (absl::GetFlag(FLAGS_estimate_out_dir).empty()) {
+      return UsageError(self, "--manifest or a directory needs --out_dir");
+    }
+    const std::string shard_flag = absl::GetFlag(FLAGS_estimate_shard);
+    absl::StatusOr<ShardSpec> parsed =
+        shard_flag.empty()
+            ? ShardFromEnvironment(SystemEnvironment(),
+                                   absl::GetFlag(FLAGS_estimate_num_shards))
+            : ParseShard(shard_flag);
+    if (!parsed.ok()) {
+      return UsageError(self, std::string(parsed.status().message()));
+    }
+    shard = *parsed;
+  } else if (!absl::GetFlag(FLAGS_estimate_out_dir).empty() ||
+             !absl::GetFlag(FLAGS_estimate_shard).empty() ||
+             absl::GetFlag(FLAGS_estimate_num_shards) != -1 ||
+             absl::GetFlag(FLAGS_estimate_with_csv)) {
+    return UsageError(self,
+                      "--out_dir, --shard, --num_shards and --with_csv are "
+                      "for many videos: --manifest FILE or a directory");
+  }
 
   // Flags first: a typo should not cost a model load.
   const std::string box = absl::GetFlag(FLAGS_estimate_box);
@@ -346,7 +583,9 @@ int RunEstimate(const std::vector<std::string>& args,
   }
   Outputs outputs;
   outputs.json = absl::GetFlag(FLAGS_estimate_out);
-  if (outputs.json.empty()) outputs.json = Stem(video) + ".poses.json";
+  if (outputs.json.empty() && !many) {
+    outputs.json = Stem(video) + ".poses.json";
+  }
   outputs.csv = absl::GetFlag(FLAGS_estimate_csv);
   outputs.overlay = absl::GetFlag(FLAGS_estimate_overlay);
   outputs.overlay_frames = absl::GetFlag(FLAGS_estimate_overlay_frames);
@@ -438,77 +677,29 @@ int RunEstimate(const std::vector<std::string>& args,
   const bool show_progress = progress_flag == "always" ||
                              (progress_flag == "auto" && StderrIsTerminal());
 
-  FfmpegStreamSource::Stats stats;
+  VideoJob job;
+  job.read = read;
+  job.on_corrupt = on_corrupt;
+  job.auto_transcode = absl::GetFlag(FLAGS_estimate_auto_transcode);
+  job.model = &*model;
+  job.baseline = baseline ? &*baseline : nullptr;
+  job.options = &options;
+  job.checkpoint = checkpoint;
+  job.causal = causal;
+  if (many) {
+    job.verbose = false;
+    const std::string key =
+        RunKey(job, *model, box.empty() ? "" : "--box " + box,
+               options.boxes.detected() ? detector_flag : "none",
+               min_person_score, keep_person_score);
+    return EstimateMany(self, video, !manifest.empty(), shard, job, key,
+                        show_progress);
+  }
   absl::StatusOr<PoseTrack> track =
-      RunOnce(video, read, *model, baseline ? &*baseline : nullptr, options,
-              outputs, show_progress, &stats);
-  std::optional<TempFile> transcoded;
-  TranscodeReport transcode_report;
-  if (!track.ok() && absl::IsUnimplemented(track.status()) &&
-      absl::GetFlag(FLAGS_estimate_auto_transcode)) {
-    std::cerr << "mapn estimate: " << track.status().message()
-              << "\nmapn estimate: transcoding to MPEG-4 Part 2 first "
-                 "(--noauto_transcode to refuse instead)\n";
-    absl::StatusOr<std::string> temp = MakeTempVideoPath();
-    if (!temp.ok())
-      return Failure(self.name, std::string(temp.status().message()));
-    transcoded.emplace(*temp);
-    TranscodeOptions transcode_options;
-    transcode_options.stream_index = read.stream_index;
-    transcode_options.keep_damaged_frames =
-        read.on_damage == DamagePolicy::kConceal;
-    absl::Status status = Transcode(video, transcoded->path(),
-                                    transcode_options, &transcode_report);
-    if (status.ok() && read.on_damage == DamagePolicy::kFail &&
-        !transcode_report.concealed_frames.empty()) {
-      status = absl::DataLossError(absl::StrCat(
-          "'", video, "' is corrupt: the decoder concealed errors in frame ",
-          transcode_report.concealed_frames.front()));
-    }
-    if (!status.ok()) {
-      track = status;
-    } else {
-      // The copy has the one stream asked for, intact.
-      ReadChoice copy;
-      copy.on_damage = DamagePolicy::kFail;
-      track = RunOnce(transcoded->path(), copy, *model,
-                      baseline ? &*baseline : nullptr, options, outputs,
-                      show_progress, &stats);
-    }
-  }
+      EstimateVideo(video, job, outputs, show_progress);
   if (!track.ok()) {
-    std::string message(track.status().message());
-    if (absl::IsDataLoss(track.status()) &&
-        read.on_damage == DamagePolicy::kFail) {
-      absl::StrAppend(&message,
-                      " (--on_corrupt=conceal reads through damage, marking "
-                      "the frames)");
-    }
-    return Failure(self.name, message);
+    return Failure(self.name, std::string(track.status().message()));
   }
-  track->video_path = video;
-  track->transcoded = transcoded.has_value();
-  track->on_corrupt = on_corrupt;
-  PoseTrackSummary& summary = track->summary;
-  if (transcoded) {
-    track->stream.stream_index = transcode_report.input.stream_index;
-    track->stream.video_streams = transcode_report.input.video_streams;
-    MarkDamagedFrames(*track, transcode_report.concealed_frames,
-                      transcode_report.lost_frames);
-    summary.frames_dropped = transcode_report.dropped_frames;
-    summary.stream_errors = transcode_report.stream_errors;
-  } else {
-    summary.frames_dropped = stats.frames_lost - summary.frames_lost;
-    summary.stream_errors = stats.stream_errors;
-  }
-  track->checkpoint = checkpoint;
-  track->causal = causal;
-
-  absl::Status status = WritePoseTrackJson(*track, outputs.json);
-  if (status.ok() && !outputs.csv.empty()) {
-    status = WritePoseTrackCsv(*track, outputs.csv);
-  }
-  if (!status.ok()) return Failure(self.name, std::string(status.message()));
   std::cout << FormatSummary(*track);
   std::cout << "poses: " << outputs.json;
   if (!outputs.csv.empty()) std::cout << ", " << outputs.csv;
@@ -526,7 +717,8 @@ int RunEstimate(const std::vector<std::string>& args,
 const Subcommand kEstimateCommand = {
     "estimate",
     "Estimates a pose for every frame of a video.",
-    "mapn estimate VIDEO [flags]",
+    "mapn estimate VIDEO [flags] | --manifest FILE --out_dir DIR | DIR "
+    "--out_dir DIR",
     "Reads VIDEO's compressed stream in one pass and estimates one person's "
     "pose in every frame with the Motion Adaptive Pose Net: the ResNet runs "
     "on I-frames and on the P-frames the residual gate picks; other frames "
@@ -546,9 +738,13 @@ const Subcommand kEstimateCommand = {
     "per-frame baseline and, with --compare_baseline, the measured "
     "speed-up. Of several video streams it reads the one FFmpeg picks "
     "(--stream chooses another); damaged frames are read through and "
-    "marked (--on_corrupt=fail refuses the video instead).",
+    "marked (--on_corrupt=fail refuses the video instead). Many videos: "
+    "--manifest FILE or a directory instead of VIDEO, with --out_dir; "
+    "--shard i/N (or Slurm's and Kubernetes' index variables) runs one "
+    "shard; a rerun skips the videos already done, and a video that fails "
+    "is listed in OUT_DIR/failures-I-of-N.tsv while the rest go on.",
     __FILE__,
-    1,
+    0,
     1,
     &RunEstimate,
 };

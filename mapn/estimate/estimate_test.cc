@@ -156,10 +156,11 @@ TEST(BoxSourceTest, JsonInBothShapesAndErrorsNameTheEntry) {
 // Gaussian targets of the true joints carried into each window's crop with
 // the same box rule the estimator uses. The estimator's only job left is the
 // geometry back to image pixels, which this checks.
-class OracleModel final : public model::AnyPipeline::Interface {
+// What the stand-in models below share: 13 joints from 128 x 128 crops as
+// 32 x 32 heatmaps, a causal training-free policy, no training.
+class StandInModel : public model::AnyPipeline::Interface {
  public:
-  OracleModel(DotsSpec spec, BoxSource boxes = BoxSource::WholeFrame())
-      : Interface("oracle"), spec_(spec), boxes_(std::move(boxes)) {}
+  explicit StandInModel(std::string name) : Interface(std::move(name)) {}
 
   torch::nn::Module& module() override { return module_; }
   torch::nn::Module& extractor() override { return module_; }
@@ -182,11 +183,25 @@ class OracleModel final : public model::AnyPipeline::Interface {
   absl::StatusOr<model::ForwardResult> Forward(
       const GopBatch& /*batch*/,
       const model::ForwardOptions& /*options*/) override {
-    return absl::UnimplementedError("the oracle does not train");
+    return absl::UnimplementedError("a stand-in does not train");
   }
   absl::StatusOr<at::Tensor> Keypoints(const at::Tensor& maps) override {
     return HeatmapKeypoints(maps, 13, kInputSize, kHeatmapSize);
   }
+
+ protected:
+  static constexpr int64_t kInputSize = 128;
+  static constexpr int64_t kHeatmapSize = 32;
+
+ private:
+  torch::nn::Module module_;
+};
+
+class OracleModel final : public StandInModel {
+ public:
+  OracleModel(DotsSpec spec, BoxSource boxes = BoxSource::WholeFrame())
+      : StandInModel("oracle"), spec_(spec), boxes_(std::move(boxes)) {}
+
   model::AnyPipeline PerFrameBaseline() override {
     return model::AnyPipeline(std::make_shared<OracleModel>(spec_, boxes_));
   }
@@ -229,12 +244,8 @@ class OracleModel final : public model::AnyPipeline::Interface {
   int64_t windows_seen = 0;
 
  private:
-  static constexpr int64_t kInputSize = 128;
-  static constexpr int64_t kHeatmapSize = 32;
-
   DotsSpec spec_;
   BoxSource boxes_;
-  torch::nn::Module module_;
 };
 
 // The oracle as the estimator takes it; `oracle` gets the windows' count.
@@ -782,35 +793,9 @@ class FixedDetector final : public detect::PersonDetector {
 
 // A stand-in model that puts every joint at the centre of its window's
 // crop, with the keyframe-only decisions of a MAPN.
-class CentreModel final : public model::AnyPipeline::Interface {
+class CentreModel final : public StandInModel {
  public:
-  CentreModel() : Interface("centre") {}
-  torch::nn::Module& module() override { return module_; }
-  torch::nn::Module& extractor() override { return module_; }
-  torch::nn::Module& propagator() override { return module_; }
-  torch::nn::Module& policy() override { return module_; }
-  torch::nn::Module& head() override { return module_; }
-  model::PipelineOptionValues OptionValues() const override {
-    model::PipelineOptionValues values;
-    values.input_size = kInputSize;
-    return values;
-  }
-  int64_t input_size() const override { return kInputSize; }
-  int64_t joints() const override { return 13; }
-  int64_t heatmap_size() const override { return kHeatmapSize; }
-  bool learned_policy() const override { return false; }
-  bool causal() const override { return true; }
-  model::MacCount baseline_macs_per_frame() const override {
-    return {10.0, 20.0};
-  }
-  absl::StatusOr<model::ForwardResult> Forward(
-      const GopBatch& /*batch*/,
-      const model::ForwardOptions& /*options*/) override {
-    return absl::UnimplementedError("does not train");
-  }
-  absl::StatusOr<at::Tensor> Keypoints(const at::Tensor& maps) override {
-    return HeatmapKeypoints(maps, 13, kInputSize, kHeatmapSize);
-  }
+  CentreModel() : StandInModel("centre") {}
   model::AnyPipeline PerFrameBaseline() override {
     return model::AnyPipeline(std::make_shared<CentreModel>());
   }
@@ -834,11 +819,6 @@ class CentreModel final : public model::AnyPipeline::Interface {
     return result;
   }
   int windows_run = 0;
-
- private:
-  static constexpr int64_t kInputSize = 128;
-  static constexpr int64_t kHeatmapSize = 32;
-  torch::nn::Module module_;
 };
 
 // 48 frames of 128 x 96 in four GOPs of 12: a white 24-pixel square moving
