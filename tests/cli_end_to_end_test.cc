@@ -42,9 +42,9 @@ struct Outcome {
 
 // Runs the mapn command line in-process, with the default compositions or
 // with `table`.
-Outcome Mapn(std::vector<std::string> args,
-             const model::CompositionTable& table =
-                 model::DefaultCompositions()) {
+Outcome Mapn(
+    std::vector<std::string> args,
+    const model::CompositionTable& table = model::DefaultCompositions()) {
   absl::FlagSaver restore_flags;
   args.insert(args.begin(), "mapn");
   std::vector<char*> argv;
@@ -184,6 +184,64 @@ TEST(CliTest, BadFlagsAreUsageErrorsNamingThem) {
   EXPECT_FALSE(Has(help.out, "--epochs"));
 }
 
+// The distributed flags and the torchrun variables they default from
+// (mapn/train/distributed_test.cc trains two processes).
+TEST(CliTest, DistributedFlagsDefaultFromTorchrunVariables) {
+  struct Env {  // set for one scope
+    Env(const char* name, const char* value) : name(name) {
+      setenv(name, value, 1);
+    }
+    ~Env() { unsetenv(name); }
+    const char* name;
+  };
+  const auto train = [](std::vector<std::string> extra) {
+    std::vector<std::string> args = TinyTrain(TestPath("dist.ckpt"));
+    args.push_back("--stage=1");
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Mapn(args);
+  };
+  Outcome r = train({"--world_size=0"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "world_size must be >= 1")) << r.err;
+  r = train({"--rank=first"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "--rank has 'first'")) << r.err;
+  r = train({"--master_port=70000", "--world_size=2"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "master_port")) << r.err;
+  r = train({"--dist_timeout_s=0"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "time-out")) << r.err;
+  {
+    const Env world("WORLD_SIZE", "2"), rank("RANK", "2");
+    r = train({});
+    EXPECT_EQ(r.code, kExitUsage);
+    EXPECT_TRUE(Has(r.err, "rank must be in [0, world_size) = [0, 2), got 2"))
+        << r.err;
+  }
+  {
+    const Env world("WORLD_SIZE", "two");
+    r = train({});
+    EXPECT_EQ(r.code, kExitUsage);
+    EXPECT_TRUE(Has(r.err, "WORLD_SIZE")) << r.err;
+    // A flag wins over the variable: one process trains.
+    r = train({"--world_size=1"});
+    EXPECT_EQ(r.code, kExitOk) << r.err;
+    EXPECT_TRUE(Has(r.err, "wrote")) << r.err;
+  }
+  {
+    // Rank 1 of 2 from the variables, with no rank 0 anywhere: the
+    // rendezvous gives up after --dist_timeout_s, naming where it waited.
+    const Env world("WORLD_SIZE", "2"), rank("RANK", "1"),
+        addr("MASTER_ADDR", "127.0.0.1"), port("MASTER_PORT", "9");
+    r = train({"--dist_timeout_s=1"});
+    EXPECT_EQ(r.code, kExitFailure);
+    EXPECT_TRUE(Has(r.err, "rank 1 of 2: rendezvous at 127.0.0.1:9")) << r.err;
+  }
+  const Outcome help = Mapn({"train", "--help"});
+  EXPECT_TRUE(Has(help.out, "--world_size") && Has(help.out, "MASTER_PORT"));
+}
+
 TEST(CliTest, ModelOptionsBySetOrShorthandAndTheirRefusals) {
   // --set reaches any option; the shorthand and --set agree.
   std::vector<std::string> args = TinyTrain(TestPath("set.ckpt"));
@@ -246,9 +304,9 @@ TEST(CliTest, AUsersCompositionTrainsEvaluatesAndEstimates) {
   EXPECT_TRUE(Has(trained.err, "stage 2 (propagation)")) << trained.err;
   EXPECT_FALSE(Has(trained.err, "stage 3 (gate)")) << trained.err;
 
-  const Outcome evaluated = Mapn({"eval", "--checkpoint=" + ckpt,
-                                  "--data_root=" + Data(), "--subset=all"},
-                                 table);
+  const Outcome evaluated = Mapn(
+      {"eval", "--checkpoint=" + ckpt, "--data_root=" + Data(), "--subset=all"},
+      table);
   ASSERT_EQ(evaluated.code, kExitOk) << evaluated.err;
   EXPECT_TRUE(Has(evaluated.out, "nowarp_every_frame")) << evaluated.out;
 

@@ -15,6 +15,7 @@ packages=(
   bazel-bootstrap          # Bazel 4.2.3, the build
   g++                      # the C++20 compiler
   libtorch-dev             # LibTorch 1.13 (CPU)
+  libgloo-dev              # Gloo headers: c10d's ProcessGroupGloo (distributed training)
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev  # FFmpeg 5.1
   libeigen3-dev            # Eigen 3.4
   libabsl-dev              # Abseil 20220623

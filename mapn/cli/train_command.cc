@@ -7,20 +7,24 @@
 
 #include <algorithm>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "mapn/cli/model_flags.h"
 #include "mapn/cli/subcommand.h"
 #include "mapn/core/status_macros.h"
-#include "mapn/cli/model_flags.h"
 #include "mapn/model/checkpoint.h"
 #include "mapn/model/composition.h"
 #include "mapn/train/datasets.h"
+#include "mapn/train/distributed.h"
 #include "mapn/train/pose_windows.h"
 #include "mapn/train/trainer.h"
 
@@ -104,6 +108,21 @@ ABSL_FLAG(int, keyframe_interval, 0,
 ABSL_FLAG(double, energy_threshold, -1,
           "residual_energy: extract when the mean |residual| / 255 exceeds "
           "it (policy.threshold); < 0: 0.02.");
+ABSL_FLAG(std::string, world_size, "",
+          "Processes training together (data-parallel, c10d Gloo); empty: "
+          "$WORLD_SIZE, else 1. Each step's --windows_per_step windows are "
+          "split among them.");
+ABSL_FLAG(std::string, rank, "",
+          "This process's rank, 0 to world_size - 1; empty: $RANK, else 0. "
+          "Rank 0 prints progress and writes OUT.state and OUT.");
+ABSL_FLAG(std::string, master_addr, "",
+          "Where rank 0 listens for the others; empty: $MASTER_ADDR, else "
+          "127.0.0.1.");
+ABSL_FLAG(std::string, master_port, "",
+          "Rank 0's port; empty: $MASTER_PORT, else 29500.");
+ABSL_FLAG(double, dist_timeout_s, 300,
+          "Seconds the ranks wait for each other (rendezvous, every step); a "
+          "rank that dies makes the others fail within this.");
 ABSL_FLAG(
     int, window_cache_mb, 1024,
     "Decoded windows kept in memory between epochs (0: decode every time).");
@@ -149,6 +168,35 @@ absl::StatusOr<std::vector<T>> PerStage(const std::string& flag,
   return values;
 }
 
+// The distributed flags as given (empty ones are not), resolved against
+// torchrun's variables (train/distributed.h).
+absl::StatusOr<train::DistributedOptions> DistributedFromFlags() {
+  train::DistributedFlags flags;
+  const std::pair<const char*, std::optional<int>*> integers[] = {
+      {"world_size", &flags.world_size},
+      {"rank", &flags.rank},
+      {"master_port", &flags.master_port}};
+  const std::string values[] = {absl::GetFlag(FLAGS_world_size),
+                                absl::GetFlag(FLAGS_rank),
+                                absl::GetFlag(FLAGS_master_port)};
+  for (size_t i = 0; i < 3; ++i) {
+    if (values[i].empty()) continue;
+    int value = 0;
+    if (!absl::SimpleAtoi(values[i], &value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", integers[i].first, " has '", values[i],
+                       "', which is not an integer"));
+    }
+    *integers[i].second = value;
+  }
+  if (const std::string addr = absl::GetFlag(FLAGS_master_addr);
+      !addr.empty()) {
+    flags.master_addr = addr;
+  }
+  flags.timeout_seconds = absl::GetFlag(FLAGS_dist_timeout_s);
+  return train::ResolveDistributedOptions(flags, train::EnvironmentVariable);
+}
+
 // The shorthand flags of model options, as given.
 std::vector<OptionShorthand> ModelShorthands() {
   const auto positive = [](int v) {
@@ -174,25 +222,31 @@ std::vector<OptionShorthand> ModelShorthands() {
 
 // Imports --imagenet and --init into the model, trains the stages the
 // flags ask for and writes the model to `out`.
-absl::Status TrainAndSave(const model::AnyPipeline& net,
-                          train::PoseWindows& windows,
-                          const std::string& stage_flag,
-                          const std::vector<int64_t>& epochs,
-                          const std::vector<double>& lr,
-                          const std::vector<int64_t>& decay,
-                          const std::string& out) {
+absl::Status TrainAndSave(
+    const model::AnyPipeline& net, train::PoseWindows& windows,
+    const std::string& stage_flag, const std::vector<int64_t>& epochs,
+    const std::vector<double>& lr, const std::vector<int64_t>& decay,
+    const std::string& out, const std::shared_ptr<train::Communicator>& comm) {
+  // Rank 0 speaks and writes; the others train quietly (they get rank 0's
+  // weights at the start of every stage).
+  const bool lead = comm->rank() == 0;
   if (const std::string path = absl::GetFlag(FLAGS_imagenet); !path.empty()) {
-    MAPN_ASSIGN_OR_RETURN(model::ImportReport report,
-                          model::ImportTorchvisionResNet(path, net.extractor()));
-    std::cerr << "encoder: " << report.loaded << " tensors from " << path
-              << "\n";
+    MAPN_ASSIGN_OR_RETURN(
+        model::ImportReport report,
+        model::ImportTorchvisionResNet(path, net.extractor()));
+    if (lead) {
+      std::cerr << "encoder: " << report.loaded << " tensors from " << path
+                << "\n";
+    }
   }
   if (const std::string path = absl::GetFlag(FLAGS_init); !path.empty()) {
     MAPN_ASSIGN_OR_RETURN(model::WeightsReport report,
                           model::LoadMatchingWeights(path, net.module()));
-    std::cerr << "init: " << report.loaded << " tensors from " << path << ", "
-              << report.kept.size() << " kept their initial values, "
-              << report.unused.size() << " in the file unused\n";
+    if (lead) {
+      std::cerr << "init: " << report.loaded << " tensors from " << path << ", "
+                << report.kept.size() << " kept their initial values, "
+                << report.unused.size() << " in the file unused\n";
+    }
   }
   std::vector<train::Stage> stages;
   if (stage_flag == "all") {
@@ -222,16 +276,19 @@ absl::Status TrainAndSave(const model::AnyPipeline& net,
     o.seed = static_cast<uint64_t>(absl::GetFlag(FLAGS_seed));
     o.checkpoint_path = out + ".state";
     o.resume = absl::GetFlag(FLAGS_resume);
+    o.quiet = !lead;
+    o.communicator = comm;
     MAPN_RETURN_IF_ERROR(train::ValidateTrainOptions(o));
     options.push_back(std::move(o));
   }
   MAPN_ASSIGN_OR_RETURN(std::vector<train::TrainReport> reports,
                         train::TrainStages(net, windows, options));
+  if (!lead) return absl::OkStatus();
   for (const train::TrainReport& r : reports) {
     std::cerr << "stage " << train::StageName(r.stage) << ": " << r.epochs
               << " epochs, final loss "
-              << (r.epoch_losses.empty() ? 0.0 : r.epoch_losses.back())
-              << ", " << r.seconds << " s\n";
+              << (r.epoch_losses.empty() ? 0.0 : r.epoch_losses.back()) << ", "
+              << r.seconds << " s\n";
   }
   return net.Save(out);
 }
@@ -290,6 +347,12 @@ int RunTrain(const std::vector<std::string>& /*args*/,
   if (absl::GetFlag(FLAGS_window_cache_mb) < 0) {
     return UsageError(self, "--window_cache_mb must be >= 0");
   }
+  absl::StatusOr<train::DistributedOptions> distributed =
+      DistributedFromFlags();
+  if (!distributed.ok()) {
+    return UsageError(self, std::string(distributed.status().message()));
+  }
+  const bool lead = distributed->rank == 0;
 
   std::vector<std::string> notes;
   absl::StatusOr<std::vector<std::string>> settings = ModelSettings(
@@ -324,8 +387,10 @@ int RunTrain(const std::vector<std::string>& /*args*/,
   at::manual_seed(static_cast<uint64_t>(absl::GetFlag(FLAGS_seed)));
   absl::StatusOr<model::AnyPipeline> net = (*entry)->create(values, "");
   if (!net.ok()) return UsageError(self, std::string(net.status().message()));
-  std::cerr << "training on " << dataset->sequences.size() << " sequences ("
-            << dataset->TotalFrames() << " frames) of " << root << "\n";
+  if (lead) {
+    std::cerr << "training on " << dataset->sequences.size() << " sequences ("
+              << dataset->TotalFrames() << " frames) of " << root << "\n";
+  }
   train::PoseWindowsOptions window_options;
   window_options.input_size = static_cast<int>(net->input_size());
   window_options.cache_megabytes = absl::GetFlag(FLAGS_window_cache_mb);
@@ -335,15 +400,27 @@ int RunTrain(const std::vector<std::string>& /*args*/,
   if (!windows.ok())
     return Failure(self.name, std::string(windows.status().message()));
 
-  const absl::Status status = TrainAndSave(*net, *windows, stage_flag,
-                                           *epochs, *lr, *decay, out);
+  // After the data, so that a rank whose data fails does not hold the
+  // others in the rendezvous longer than its own loading took.
+  absl::StatusOr<std::shared_ptr<train::Communicator>> comm =
+      train::ConnectGloo(*distributed);
+  if (!comm.ok())
+    return Failure(self.name, std::string(comm.status().message()));
+  if (lead && distributed->world_size > 1) {
+    std::cerr << "distributed: " << distributed->world_size
+              << " processes (gloo) through " << distributed->master_addr << ":"
+              << distributed->master_port << "\n";
+  }
+
+  const absl::Status status = TrainAndSave(*net, *windows, stage_flag, *epochs,
+                                           *lr, *decay, out, *comm);
   if (!status.ok()) {
     if (absl::IsInvalidArgument(status)) {
       return UsageError(self, std::string(status.message()));
     }
     return Failure(self.name, std::string(status.message()));
   }
-  std::cerr << "wrote " << out << "\n";
+  if (lead) std::cerr << "wrote " << out << "\n";
   return kExitOk;
 }
 
@@ -357,14 +434,19 @@ const Subcommand kTrainCommand = {
     "[--model NAME] [--stage 1|2|3|4|all] [flags]",
     "Trains the composition --model (listed below) on the --subset\n"
     "sequences of the dataset, cropped per GOP to the model's input size.\n"
-    "Its options: --set ROLE.NAME=VALUE, or the shorthand flags. Stages: 1 the\n"
+    "Its options: --set ROLE.NAME=VALUE, or the shorthand flags. Stages: 1 "
+    "the\n"
     "Simple Baseline on single frames, 2 the ConvLSTM with the extractor\n"
     "frozen, 3 the gate alone with loss (15), 4 everything; 'all' runs those\n"
     "the model has parameters for. After every epoch OUT.state is written\n"
     "atomically; --resume continues from it and ends with the same weights\n"
     "as an uninterrupted run (same flags and thread count, MAPN_NUM_THREADS).\n"
-    "OUT gets the trained model (for mapn eval). docs/training.md has the\n"
-    "details and measured speeds.",
+    "OUT gets the trained model (for mapn eval). Data-parallel on several\n"
+    "processes or machines: --world_size, --rank, --master_addr,\n"
+    "--master_port (or torchrun's WORLD_SIZE, RANK, MASTER_ADDR,\n"
+    "MASTER_PORT); every rank gets the same flags and data, each step's\n"
+    "windows are split among them, rank 0 prints and writes. docs/training.md\n"
+    "has the details and measured speeds.",
     __FILE__,
     0,
     0,

@@ -108,10 +108,10 @@ absl::Status CheckCompatible(const model::AnyPipeline& model,
   MAPN_RETURN_IF_ERROR(data.CheckFits(model.input_size(), model.joints()));
   if (options.stage == Stage::kPropagation &&
       !HasParameters(model.propagator())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "stage 2 trains the propagator, but the propagator of ",
-        model.type_name(),
-        " has no parameters (this model needs stage 1 only)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("stage 2 trains the propagator, but the propagator of ",
+                     model.type_name(),
+                     " has no parameters (this model needs stage 1 only)"));
   }
   if (options.stage == Stage::kGate && !model.learned_policy()) {
     return absl::FailedPreconditionError(
@@ -162,6 +162,150 @@ Loss ComputeLoss(const model::AnyPipeline& model, const PoseBatch& batch,
   return loss;
 }
 
+uint64_t TorchSeed(const TrainOptions& options, int64_t epoch, int64_t step,
+                   int rank) {
+  const uint64_t seed =
+      StreamSeed(options.seed, kTorch, options.stage, epoch, step);
+  return rank == 0 ? seed : MixSeed(seed, static_cast<uint64_t>(rank));
+}
+
+RankBlock BlockOfRank(int64_t count, int rank, int world) {
+  return {count * rank / world, count * (rank + 1) / world};
+}
+
+absl::StatusOr<GlobalCounts> AllReduceCounts(Communicator& comm,
+                                             const PoseBatch* batch,
+                                             const TrainOptions& options) {
+  at::Tensor counts = at::zeros({2}, at::kDouble);
+  if (batch != nullptr) {
+    const at::Tensor& valid = batch->inputs.valid;
+    counts[0] = valid.sum().item<double>();
+    // The same P-frames ComputeLoss counts.
+    if (options.stage != Stage::kSingleFrame && batch->inputs.length() > 1) {
+      counts[1] = valid.slice(1, 1).sum().item<double>();
+    }
+  }
+  std::vector<at::Tensor> tensors = {counts};
+  MAPN_RETURN_IF_ERROR(comm.AllReduceSum(tensors));
+  return GlobalCounts{counts[0].item<double>(), counts[1].item<double>()};
+}
+
+Loss ComputeRankLoss(const model::AnyPipeline& model, const PoseBatch& batch,
+                     const model::ForwardResult& out,
+                     const TrainOptions& options, bool gate_term,
+                     const GlobalCounts& global, int world_size) {
+  const double w = static_cast<double>(world_size);
+  Loss loss;
+  loss.keyframe_rate = 0;
+  const at::Tensor index = batch.inputs.valid.flatten().nonzero().flatten();
+  const double n = static_cast<double>(index.numel());
+  if (n > 0) {
+    // WeightedHeatmapMse is a mean over this rank's n valid frames (times
+    // joints and pixels); the global loss is the mean over all of them.
+    const int64_t s = model.input_size();
+    const int64_t h = model.heatmap_size();
+    const at::Tensor pred = out.heatmaps.flatten(0, 1).index_select(0, index);
+    const at::Tensor joints =
+        InputToHeatmap(batch.joints.flatten(0, 1).index_select(0, index), s, h);
+    const at::Tensor visible =
+        batch.visible.flatten(0, 1).index_select(0, index);
+    const HeatmapTargets targets =
+        MakeGaussianTargets(joints, visible, h, h, options.heatmap_sigma);
+    const at::Tensor mse =
+        WeightedHeatmapMse(pred, targets.heatmaps, targets.weights);
+    const double share = n / global.valid_frames;
+    loss.heatmap = mse.item<double>() * share;
+    loss.total = mse * (share * w);
+  }
+  if (options.stage != Stage::kSingleFrame && batch.inputs.length() > 1 &&
+      global.valid_p_frames > 0) {
+    const at::Tensor p_valid = batch.inputs.valid.slice(1, 1).to(at::kFloat);
+    const at::Tensor l1_sum = (out.g_mix.slice(1, 1) * p_valid).sum();
+    loss.keyframe_rate = l1_sum.item<double>() / global.valid_p_frames;
+    if (gate_term) {
+      const at::Tensor term =
+          options.gate_lambda * l1_sum * (w / global.valid_p_frames);
+      loss.total = loss.total.defined() ? loss.total + term : term;
+    }
+  }
+  return loss;
+}
+
+absl::Status CheckRanksAgree(Communicator& comm, int64_t first_epoch,
+                             int64_t windows) {
+  const int world = comm.world_size();
+  at::Tensor table = at::zeros({world, 2}, at::kLong);
+  table[comm.rank()][0] = first_epoch;
+  table[comm.rank()][1] = windows;
+  std::vector<at::Tensor> tensors = {table};
+  MAPN_RETURN_IF_ERROR(comm.AllReduceSum(tensors));
+  bool same = true;
+  std::vector<std::string> rows;
+  for (int r = 0; r < world; ++r) {
+    const int64_t e = table[r][0].item<int64_t>();
+    const int64_t n = table[r][1].item<int64_t>();
+    same = same && e == table[0][0].item<int64_t>() &&
+           n == table[0][1].item<int64_t>();
+    rows.push_back(
+        absl::StrCat("rank ", r, ": ", n, " windows, ", e, " epochs done"));
+  }
+  if (!same) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the ranks do not start alike (every rank needs the same data and "
+        "the same training state to resume from): ",
+        absl::StrJoin(rows, "; ")));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BroadcastModel(Communicator& comm, const torch::nn::Module& module,
+                            bool buffers_only) {
+  std::vector<at::Tensor> tensors;
+  if (!buffers_only) {
+    for (const at::Tensor& p : module.parameters(/*recurse=*/true)) {
+      tensors.push_back(p);
+    }
+  }
+  for (const at::Tensor& b : module.buffers(/*recurse=*/true)) {
+    tensors.push_back(b);
+  }
+  return comm.Broadcast(tensors, /*root=*/0);
+}
+
+absl::Status AverageGradients(Communicator& comm,
+                              const std::vector<NamedTensor>& params,
+                              std::vector<double>* sums) {
+  const int64_t n = static_cast<int64_t>(params.size());
+  std::vector<at::Tensor> tensors;
+  at::Tensor has_grad = at::zeros({n}, at::kFloat);
+  for (int64_t i = 0; i < n; ++i) {
+    const at::Tensor& g = params[static_cast<size_t>(i)].second.grad();
+    if (g.defined()) {
+      has_grad[i] = 1.0f;
+      tensors.push_back(g);
+    } else {
+      tensors.push_back(at::zeros_like(params[static_cast<size_t>(i)].second));
+    }
+  }
+  tensors.push_back(has_grad);
+  at::Tensor sum_tensor = at::tensor(*sums, at::kDouble);
+  tensors.push_back(sum_tensor);
+  MAPN_RETURN_IF_ERROR(comm.AllReduceSum(tensors));
+  const at::NoGradGuard no_grad;
+  const double world = static_cast<double>(comm.world_size());
+  for (int64_t i = 0; i < n; ++i) {
+    at::Tensor p = params[static_cast<size_t>(i)].second;
+    if (has_grad[i].item<float>() == 0) continue;
+    at::Tensor& g = tensors[static_cast<size_t>(i)];
+    g.div_(world);
+    if (!p.grad().defined()) p.mutable_grad() = g;
+  }
+  for (size_t k = 0; k < sums->size(); ++k) {
+    (*sums)[k] = sum_tensor[static_cast<int64_t>(k)].item<double>();
+  }
+  return absl::OkStatus();
+}
+
 std::vector<AdamSlot> SaveAdam(torch::optim::Adam& optimizer,
                                const std::vector<NamedTensor>& params) {
   std::vector<AdamSlot> slots;
@@ -204,7 +348,7 @@ absl::Status RestoreAdam(torch::optim::Adam& optimizer,
 }
 
 std::string JsonDifferences(const std::string& stored,
-                              const std::string& current) {
+                            const std::string& current) {
   const nlohmann::json a = nlohmann::json::parse(stored, nullptr, false);
   const nlohmann::json b = nlohmann::json::parse(current, nullptr, false);
   if (a.is_discarded() || !a.is_object())
@@ -238,9 +382,9 @@ absl::Status Resume(const model::AnyPipeline& model,
   }
   const std::string options_json = model.options_json();
   if (state.model.options_json != options_json) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "training state '", path, "' does not fit the model: ",
-        JsonDifferences(state.model.options_json, options_json)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("training state '", path, "' does not fit the model: ",
+                     JsonDifferences(state.model.options_json, options_json)));
   }
   if (state.stage != static_cast<int>(options.stage)) {
     return absl::FailedPreconditionError(
@@ -287,9 +431,8 @@ ProgressPrinter::ProgressPrinter(const TrainOptions& options,
       start_(Clock::now()),
       last_print_(start_) {}
 
-void ProgressPrinter::AfterStep(int64_t epoch, int64_t step,
-                                int64_t steps_done, int64_t windows_done,
-                                double loss_sum) {
+void ProgressPrinter::AfterStep(int64_t epoch, int64_t step, int64_t steps_done,
+                                int64_t windows_done, double loss_sum) {
   const Clock::time_point now = Clock::now();
   if (options_.quiet ||
       (std::chrono::duration<double>(now - last_print_).count() <

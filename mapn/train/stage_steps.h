@@ -5,7 +5,10 @@
 // reproducible, which parameters a stage trains and which modules it
 // freezes, the compatibility of a model with its data, the stage's own
 // decisions, loss (15), the optimiser's state in and out of a training
-// state, resuming, and the progress line.
+// state, resuming, the progress line, and the steps of data-parallel
+// training (distributed.h): each rank's block of the global batch, its
+// share of loss (15), the start every rank must agree on, and the
+// broadcasts and gradient all-reduce around a step.
 //
 // Reproducibility. Every random draw of a run comes from a stream seeded by
 // (seed, what it is for, stage, epoch, index), so a run that stops after
@@ -31,8 +34,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "mapn/model/any_pipeline.h"
 #include "mapn/model/checkpoint.h"
+#include "mapn/train/distributed.h"
 #include "mapn/train/pose_windows.h"
 #include "mapn/train/train_options.h"
 #include "mapn/train/training_state.h"
@@ -88,6 +93,72 @@ struct Loss {
 Loss ComputeLoss(const model::AnyPipeline& model, const PoseBatch& batch,
                  const model::ForwardResult& out, const TrainOptions& options,
                  bool gate_term);
+
+// --- Data-parallel steps (world_size > 1) ---
+
+// The seed of LibTorch's generator (the learned gate's training noise) for
+// a step: the single-process seed on rank 0, an independent stream on the
+// others (so the ranks' noise differs, as it would among the windows of one
+// process, but is not the same draw: stages 3 and 4 of a learned gate match
+// single-process training in distribution, not bit for bit).
+uint64_t TorchSeed(const TrainOptions& options, int64_t epoch, int64_t step,
+                   int rank);
+
+// Rank `rank`'s contiguous block [begin, end) of `count` windows split
+// among `world` ranks as evenly as possible (the first blocks are the
+// smaller ones when it does not divide; a block may be empty).
+struct RankBlock {
+  int64_t begin = 0;
+  int64_t end = 0;
+  int64_t size() const { return end - begin; }
+};
+RankBlock BlockOfRank(int64_t count, int rank, int world);
+
+// The global batch's counts loss (15) divides by: valid frames (the heatmap
+// MSE is a mean over them) and valid P-frames (the gate term's c).
+struct GlobalCounts {
+  double valid_frames = 0;
+  double valid_p_frames = 0;
+};
+
+// This rank's counts, all-reduced: the sums over the ranks' blocks. `batch`
+// is null for a rank whose block is empty.
+absl::StatusOr<GlobalCounts> AllReduceCounts(Communicator& comm,
+                                             const PoseBatch* batch,
+                                             const TrainOptions& options);
+
+// This rank's part of loss (15): its heatmap MSE weighted by its share of
+// the valid frames and its gate term divided by the global c, both times
+// world_size, so that the average over the ranks of the gradients of
+// `total` is exactly the gradient of the single-process loss of the global
+// batch (docs/training.md, "Distributed training"). `heatmap` and
+// `keyframe_rate` are this rank's contributions to the global values (they
+// sum to them over the ranks); `total` is undefined when nothing here has
+// a gradient (no valid frame and no gate term).
+Loss ComputeRankLoss(const model::AnyPipeline& model, const PoseBatch& batch,
+                     const model::ForwardResult& out,
+                     const TrainOptions& options, bool gate_term,
+                     const GlobalCounts& global, int world_size);
+
+// Every rank must start a stage at the same epoch with the same number of
+// windows, or their collectives would not pair up; FailedPrecondition on
+// every rank, listing each rank's values, when they differ.
+absl::Status CheckRanksAgree(Communicator& comm, int64_t first_epoch,
+                             int64_t windows);
+
+// Parameters and buffers (or buffers only) take rank 0's values, as
+// PyTorch's DistributedDataParallel does at construction (and for buffers
+// before every forward).
+absl::Status BroadcastModel(Communicator& comm, const torch::nn::Module& module,
+                            bool buffers_only);
+
+// Averages the gradients of `params` over the ranks (a parameter without a
+// gradient on a rank counts as zero there; one without a gradient on every
+// rank keeps none, as Adam then skips it as in one process), and sums
+// `sums` over the ranks, in one all-reduce per dtype.
+absl::Status AverageGradients(Communicator& comm,
+                              const std::vector<model::NamedTensor>& params,
+                              std::vector<double>* sums);
 
 // Adam's state of `params`, by name, and back.
 std::vector<AdamSlot> SaveAdam(torch::optim::Adam& optimizer,

@@ -3,8 +3,8 @@
 // The recipe of one training stage (the paper's section 3.5) and its
 // checks: which stage, how long, the optimiser, the schedule, lambda of
 // eq. (15), stage 2's random decisions, the augmentation and the seed,
-// plus the run control (checkpoint, resume, progress) that is not part of
-// the recipe. trainer.h runs it.
+// plus the run control (checkpoint, resume, progress, the processes it
+// runs on) that is not part of the recipe. trainer.h runs it.
 //
 // Example:
 //
@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@
 #include "mapn/train/augmentation.h"
 
 namespace mapn::train {
+
+class Communicator;  // distributed.h
 
 enum class Stage : int {
   kSingleFrame = 1,
@@ -80,6 +83,12 @@ struct TrainOptions {
   bool quiet = false;                // no progress on stderr
   double progress_seconds = 10;      // between progress lines
   std::function<void(const StepReport&)> on_step = {};
+  // The processes training together (distributed.h); null or a world of
+  // one: this process alone, exactly as without it. Every rank gets the
+  // same options; each computes its contiguous block of every step's
+  // global batch of `batch_size` windows, rank 0 writes the checkpoints.
+  // Not part of the recipe: a run may resume with another world size.
+  std::shared_ptr<Communicator> communicator = {};
 };
 
 // The options of a stage with its default learning rate (1e-3 for stages 1

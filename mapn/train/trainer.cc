@@ -8,10 +8,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "mapn/core/status_macros.h"
+#include "mapn/train/distributed.h"
 #include "mapn/train/stage_steps.h"
 #include "mapn/train/training_state.h"
 
@@ -55,9 +58,8 @@ absl::StatusOr<StageRun> StartStage(const AnyPipeline& model,
                    .betas({options.beta1, options.beta2})
                    .eps(options.adam_epsilon)
                    .weight_decay(options.weight_decay));
-  run.gate_term =
-      model.learned_policy() &&
-      (options.stage == Stage::kGate || options.stage == Stage::kJoint);
+  run.gate_term = model.learned_policy() && (options.stage == Stage::kGate ||
+                                             options.stage == Stage::kJoint);
   const int64_t n = data.size();
   const int64_t b = options.batch_size;
   run.steps_per_epoch = (n + b - 1) / b;
@@ -79,10 +81,9 @@ absl::Status ResumeIfAsked(const AnyPipeline& model,
              &report.epoch_losses);
   if (absl::IsNotFound(resumed)) {
     if (!options.quiet) {
-      std::fprintf(stderr,
-                   "[train] no checkpoint at %s; stage %s starts afresh\n",
-                   options.checkpoint_path.c_str(),
-                   StageName(options.stage).c_str());
+      std::fprintf(
+          stderr, "[train] no checkpoint at %s; stage %s starts afresh\n",
+          options.checkpoint_path.c_str(), StageName(options.stage).c_str());
     }
     return absl::OkStatus();
   }
@@ -111,16 +112,21 @@ double EpochLearningRate(const TrainOptions& options, int64_t epoch) {
   return lr;
 }
 
-// The windows of step `step` in this epoch's order, with their
-// augmentation, and the stage's decision overrides.
-absl::StatusOr<PoseBatch> StepBatch(PoseWindows& data,
-                                    const TrainOptions& options,
-                                    const std::vector<int64_t>& order,
-                                    int64_t epoch, int64_t step) {
-  const int64_t n = data.size();
+// The windows of step `step` in this epoch's order: the global batch,
+// whichever ranks share it.
+std::vector<int64_t> StepWindows(int64_t n, const TrainOptions& options,
+                                 const std::vector<int64_t>& order,
+                                 int64_t step) {
   const int64_t b = options.batch_size;
   const auto first = order.begin() + step * b;
-  const std::vector<int64_t> ids(first, first + std::min(b, n - step * b));
+  return std::vector<int64_t>(first, first + std::min(b, n - step * b));
+}
+
+// `ids` cropped, with their augmentation.
+absl::StatusOr<PoseBatch> BatchOf(PoseWindows& data,
+                                  const TrainOptions& options,
+                                  const std::vector<int64_t>& ids,
+                                  int64_t epoch) {
   std::vector<AugmentDraw> draws;
   for (int64_t id : ids) {
     draws.push_back(DrawAugmentation(
@@ -133,16 +139,14 @@ absl::StatusOr<PoseBatch> StepBatch(PoseWindows& data,
 // One forward, loss (15) and update.
 absl::StatusOr<StepReport> TrainStep(const AnyPipeline& model,
                                      const PoseBatch& batch,
-                                     const TrainOptions& options,
-                                     StageRun& run, int64_t epoch,
-                                     int64_t step) {
+                                     const TrainOptions& options, StageRun& run,
+                                     int64_t epoch, int64_t step) {
   const Stage stage = options.stage;
   model::ForwardOptions forward;
   forward.single_frame = stage == Stage::kSingleFrame;
   if (stage == Stage::kPropagation && model.learned_policy()) {
-    forward.decisions =
-        RandomDecisions(options, epoch, step, batch.inputs.batch_size(),
-                        batch.inputs.length());
+    forward.decisions = RandomDecisions(
+        options, epoch, step, batch.inputs.batch_size(), batch.inputs.length());
   }
   StepReport report;
   try {
@@ -163,10 +167,89 @@ absl::StatusOr<StepReport> TrainStep(const AnyPipeline& model,
                      step + 1, ": ", e.what_without_backtrace()));
   }
   if (!std::isfinite(report.loss)) {
-    return absl::InternalError(
-        absl::StrCat("stage ", StageName(stage), " epoch ", epoch + 1, " step ",
-                     step + 1, ": the loss is ", report.loss,
-                     " (lower the learning rate?)"));
+    return absl::InternalError(absl::StrCat(
+        "stage ", StageName(stage), " epoch ", epoch + 1, " step ", step + 1,
+        ": the loss is ", report.loss, " (lower the learning rate?)"));
+  }
+  report.stage = stage;
+  report.epoch = epoch;
+  report.step = step;
+  report.steps_in_epoch = run.steps_per_epoch;
+  return report;
+}
+
+std::string StepPlace(Stage stage, int64_t epoch, int64_t step) {
+  return absl::StrCat("stage ", StageName(stage), " epoch ", epoch + 1,
+                      " step ", step + 1);
+}
+
+// One data-parallel step: this rank's block of the global batch (`batch`,
+// null when the block is empty) through the forward and its share of loss
+// (15), the gradients averaged over the ranks, then the same update on
+// every rank. The report holds the global loss.
+absl::StatusOr<StepReport> DistributedTrainStep(
+    const AnyPipeline& model, const PoseBatch* batch, int64_t global_windows,
+    RankBlock block, const TrainOptions& options, StageRun& run,
+    Communicator& comm, int64_t epoch, int64_t step) {
+  const Stage stage = options.stage;
+  MAPN_ASSIGN_OR_RETURN(GlobalCounts global,
+                        AllReduceCounts(comm, batch, options));
+  // DDP's buffer broadcast before every forward: rank 0's batch-norm
+  // statistics (each rank's batch statistics update them differently).
+  MAPN_RETURN_IF_ERROR(BroadcastModel(comm, model.module(),
+                                      /*buffers_only=*/true));
+  // The global heatmap loss, keyframe-rate numerator and gate term, summed
+  // over the ranks with the gradients.
+  std::vector<double> sums = {0, 0};
+  try {
+    at::manual_seed(TorchSeed(options, epoch, step, comm.rank()));
+    SetModes(model, stage);
+    run.optimizer->zero_grad();
+    if (batch != nullptr) {
+      model::ForwardOptions forward;
+      forward.single_frame = stage == Stage::kSingleFrame;
+      if (stage == Stage::kPropagation && model.learned_policy()) {
+        // Drawn for the whole global batch, as one process draws them.
+        forward.decisions =
+            RandomDecisions(options, epoch, step, global_windows,
+                            batch->inputs.length())
+                .slice(0, block.begin, block.end)
+                .contiguous();
+      }
+      MAPN_ASSIGN_OR_RETURN(model::ForwardResult out,
+                            model.Forward(batch->inputs, forward));
+      const Loss loss =
+          ComputeRankLoss(model, *batch, out, options, run.gate_term, global,
+                          comm.world_size());
+      if (loss.total.defined() && loss.total.requires_grad()) {
+        loss.total.backward();
+      }
+      sums = {loss.heatmap, loss.keyframe_rate};
+    }
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat(StepPlace(stage, epoch, step),
+                                            " on rank ", comm.rank(), ": ",
+                                            e.what_without_backtrace()));
+  }
+  MAPN_RETURN_IF_ERROR(AverageGradients(comm, run.params, &sums));
+  StepReport report;
+  report.heatmap_loss = sums[0];
+  const bool rate = stage != Stage::kSingleFrame && global.valid_p_frames > 0;
+  report.keyframe_rate = rate ? sums[1] : NAN;
+  report.loss = report.heatmap_loss +
+                (rate && run.gate_term ? options.gate_lambda * sums[1] : 0.0);
+  // Every rank sees the same global loss, so all stop here together.
+  if (!std::isfinite(report.loss)) {
+    return absl::InternalError(absl::StrCat(StepPlace(stage, epoch, step),
+                                            ": the loss is ", report.loss,
+                                            " (lower the learning rate?)"));
+  }
+  try {
+    run.optimizer->step();
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat(StepPlace(stage, epoch, step),
+                                            " on rank ", comm.rank(), ": ",
+                                            e.what_without_backtrace()));
   }
   report.stage = stage;
   report.epoch = epoch;
@@ -182,10 +265,11 @@ absl::Status WriteEpochState(const AnyPipeline& model,
                              const TrainReport& report) {
   if (options.checkpoint_path.empty()) return absl::OkStatus();
   TrainingState state;
-  state.model = model::ModelFile{.type_name = model.type_name(),
-                                 .composition = model.composition(),
-                                 .options_json = model.options_json(),
-                                 .tensors = model::ModuleTensors(model.module())};
+  state.model =
+      model::ModelFile{.type_name = model.type_name(),
+                       .composition = model.composition(),
+                       .options_json = model.options_json(),
+                       .tensors = model::ModuleTensors(model.module())};
   state.stage = static_cast<int>(options.stage);
   state.epochs_done = static_cast<int64_t>(report.epoch_losses.size());
   state.epoch_losses = report.epoch_losses;
@@ -218,6 +302,18 @@ absl::StatusOr<TrainReport> TrainStage(const AnyPipeline& model,
   MAPN_RETURN_IF_ERROR(ResumeIfAsked(model, options, run, report));
   report.epochs = std::max(report.first_epoch, options.epochs);
 
+  // Data-parallel: every rank starts from the same place with rank 0's
+  // weights (after its resume, so a resumed run continues from the file).
+  Communicator* comm = options.communicator.get();
+  const bool distributed = comm != nullptr && comm->world_size() > 1;
+  const int rank = distributed ? comm->rank() : 0;
+  if (distributed) {
+    MAPN_RETURN_IF_ERROR(
+        CheckRanksAgree(*comm, report.first_epoch, data.size()));
+    MAPN_RETURN_IF_ERROR(
+        BroadcastModel(*comm, model.module(), /*buffers_only=*/false));
+  }
+
   const int64_t total_steps =
       (options.epochs - report.first_epoch) * run.steps_per_epoch;
   ProgressPrinter progress(options, run.steps_per_epoch, total_steps);
@@ -232,23 +328,47 @@ absl::StatusOr<TrainReport> TrainStage(const AnyPipeline& model,
         data.size(), StreamSeed(options.seed, kOrder, options.stage, epoch, 0));
     double loss_sum = 0;
     for (int64_t step = 0; step < run.steps_per_epoch; ++step) {
-      MAPN_ASSIGN_OR_RETURN(PoseBatch batch,
-                            StepBatch(data, options, order, epoch, step));
-      MAPN_ASSIGN_OR_RETURN(StepReport step_report,
-                            TrainStep(model, batch, options, run, epoch, step));
+      const std::vector<int64_t> ids =
+          StepWindows(data.size(), options, order, step);
+      StepReport step_report;
+      if (!distributed) {
+        MAPN_ASSIGN_OR_RETURN(PoseBatch batch,
+                              BatchOf(data, options, ids, epoch));
+        MAPN_ASSIGN_OR_RETURN(
+            step_report, TrainStep(model, batch, options, run, epoch, step));
+      } else {
+        const int64_t global = static_cast<int64_t>(ids.size());
+        const RankBlock block = BlockOfRank(global, rank, comm->world_size());
+        std::optional<PoseBatch> batch;
+        if (block.size() > 0) {
+          const std::vector<int64_t> mine(ids.begin() + block.begin,
+                                          ids.begin() + block.end);
+          MAPN_ASSIGN_OR_RETURN(batch, BatchOf(data, options, mine, epoch));
+        }
+        MAPN_ASSIGN_OR_RETURN(
+            step_report,
+            DistributedTrainStep(model, batch ? &*batch : nullptr, global,
+                                 block, options, run, *comm, epoch, step));
+      }
       loss_sum += step_report.loss;
-      windows_done += batch.inputs.batch_size();
+      windows_done += static_cast<int64_t>(ids.size());
       ++report.steps;
       if (options.on_step) options.on_step(step_report);
       progress.AfterStep(epoch, step, report.steps, windows_done, loss_sum);
     }
     report.epoch_losses.push_back(loss_sum /
                                   static_cast<double>(run.steps_per_epoch));
-    MAPN_RETURN_IF_ERROR(WriteEpochState(model, options, run, report));
+    // Rank 0 writes the state every rank resumes from.
+    if (rank == 0) {
+      MAPN_RETURN_IF_ERROR(WriteEpochState(model, options, run, report));
+    }
   }
-  report.seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  // No rank reports success before all have finished (rank 0 its last
+  // state): a rank that failed makes this fail on the others.
+  if (distributed) MAPN_RETURN_IF_ERROR(comm->Barrier());
+  report.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   report.windows_per_second =
       report.seconds > 0 ? static_cast<double>(windows_done) / report.seconds
                          : 0;

@@ -38,6 +38,16 @@
 // Progress goes to stderr: stage, epoch, step, the epoch's running loss,
 // windows per second and the ETA.
 //
+// Data-parallel (options.communicator, distributed.h, world_size > 1):
+// every rank takes the same global batch per step and crops its contiguous
+// block of it; loss (15) is weighted by each rank's share of the valid
+// frames and P-frames so that the all-reduced average of the gradients is
+// the single-process gradient; parameters and buffers come from rank 0 at
+// the start of the stage (after resume) and buffers before every step, as
+// PyTorch's DDP does; rank 0 alone writes the state. docs/training.md,
+// "Distributed training", has the argument and the caveats (batch norm,
+// the gate's noise).
+//
 // A stage is a sequence of named steps (stage_steps.h): choose and unfreeze
 // the stage's parameters, build the optimiser, resume, then per epoch draw
 // the order, and per step draw the batch and the stage's decisions, run
