@@ -27,14 +27,15 @@ class CollectingReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& run : runs) {
       if (run.error_occurred) continue;
-      const bool min = run.run_type == Run::RT_Aggregate &&
-                       run.aggregate_name == "min";
+      const bool min =
+          run.run_type == Run::RT_Aggregate && run.aggregate_name == "min";
       if (!min && run.run_type != Run::RT_Iteration) continue;
       std::string name = run.run_name.function_name;
       if (!run.run_name.args.empty()) name += "/" + run.run_name.args;
       if (times_.count(name) == 0) names_.push_back(name);
       // A min aggregate replaces the repetitions reported before it.
-      if (min || !has_min_.count(name)) times_[name] = run.GetAdjustedRealTime();
+      if (min || !has_min_.count(name))
+        times_[name] = run.GetAdjustedRealTime();
       if (min) has_min_[name] = true;
     }
     ConsoleReporter::ReportRuns(runs);

@@ -103,9 +103,8 @@ void BM_MoveNetGraph(benchmark::State& state, const std::string& name,
     state.SkipWithError(std::string(graph.status().message()).c_str());
     return;
   }
-  const at::Tensor input = mapn::detect::LetterboxImage(Frame(), size)
-                               .round()
-                               .to(at::kInt);
+  const at::Tensor input =
+      mapn::detect::LetterboxImage(Frame(), size).round().to(at::kInt);
   for (auto _ : state) {
     auto out = graph->Run({{"input", input}});
     if (!out.ok()) {
@@ -127,8 +126,8 @@ class MinimumReporter : public benchmark::ConsoleReporter {
     for (const Run& run : runs) {
       if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
       const double ms = run.GetAdjustedRealTime();  // in the run's unit (ms)
-      const std::string name = run.benchmark_name().substr(
-          0, run.benchmark_name().find("/repeats"));
+      const std::string name =
+          run.benchmark_name().substr(0, run.benchmark_name().find("/repeats"));
       auto [it, fresh] = minimum_.emplace(name, ms);
       if (!fresh) it->second = std::min(it->second, ms);
     }

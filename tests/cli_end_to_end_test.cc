@@ -820,7 +820,6 @@ TEST(CliTest, EstimateRefusesGroundTruthItCannotUse) {
   EXPECT_TRUE(Has(r.err, "2 people") && Has(r.err, "--person")) << r.err;
 }
 
-
 // --- Many videos ------------------------------------------------------------
 
 // A manifest over the tiny SynthPose clips: three good videos (one in a
@@ -851,10 +850,10 @@ BatchFixture MakeBatch(const std::string& name) {
 
 std::vector<std::string> Batch(const BatchFixture& b, const std::string& out,
                                std::vector<std::string> extra) {
-  std::vector<std::string> args = {"estimate", "--manifest=" + b.manifest,
-                                   "--out_dir=" + out,
-                                   "--checkpoint=" + Fixture().model,
-                                   "--detector=none", "--progress=never"};
+  std::vector<std::string> args = {
+      "estimate",         "--manifest=" + b.manifest,
+      "--out_dir=" + out, "--checkpoint=" + Fixture().model,
+      "--detector=none",  "--progress=never"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -892,8 +891,9 @@ TEST(CliTest, EstimateManyVideosInShardsResumesAndListsFailures) {
   // A rerun of everything does nothing but the failures again ...
   Outcome r = Mapn(Batch(b, out, {}));
   EXPECT_EQ(r.code, kExitFailure);
-  EXPECT_TRUE(Has(r.out, "5 of 5 videos: 0 done, 3 already done (skipped), 2 "
-                         "failed"))
+  EXPECT_TRUE(Has(r.out,
+                  "5 of 5 videos: 0 done, 3 already done (skipped), 2 "
+                  "failed"))
       << r.out;
   EXPECT_TRUE(Has(r.out, "failed: missing.mp4: ")) << r.out;
   EXPECT_TRUE(Has(r.out, "failed: broken.mp4: ")) << r.out;
@@ -926,8 +926,7 @@ TEST(CliTest, EstimateManyVideosRefusesSingleVideoFlags) {
                                              {"--shard=x"}}) {
     const Outcome r = Mapn(Batch(b, out, extra));
     EXPECT_EQ(r.code, kExitUsage) << extra[0] << ": " << r.err;
-    EXPECT_TRUE(Has(r.err, extra[0].substr(0, extra[0].find('='))))
-        << r.err;
+    EXPECT_TRUE(Has(r.err, extra[0].substr(0, extra[0].find('=')))) << r.err;
   }
   Outcome r = Mapn({"estimate", "--manifest=" + b.manifest,
                     "--checkpoint=" + Fixture().model});
@@ -987,16 +986,16 @@ std::string Replace(std::string s, const std::string& from,
 
 TEST(CliTest, SlurmAndKubernetesExamplesPickTheirShard) {
   const BatchFixture b = MakeBatch("batch_examples");
-  const auto run = [&](std::vector<std::string> args,
-                       const std::vector<std::pair<std::string, std::string>>&
-                           env) {
-    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-    args.push_back("--checkpoint=" + Fixture().model);
-    args.push_back("--detector=none");
-    const Outcome r = Mapn(args);
-    for (const auto& [k, v] : env) ::unsetenv(k.c_str());
-    return r;
-  };
+  const auto run =
+      [&](std::vector<std::string> args,
+          const std::vector<std::pair<std::string, std::string>>& env) {
+        for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+        args.push_back("--checkpoint=" + Fixture().model);
+        args.push_back("--detector=none");
+        const Outcome r = Mapn(args);
+        for (const auto& [k, v] : env) ::unsetenv(k.c_str());
+        return r;
+      };
   // Slurm: --array=0-7 gives 8 tasks; task 5 is shard 5/8.
   std::vector<std::string> slurm =
       ExampleArgs("docs/examples/slurm_estimate.sh", "slurm");
@@ -1015,7 +1014,8 @@ TEST(CliTest, SlurmAndKubernetesExamplesPickTheirShard) {
                           {"SLURM_ARRAY_TASK_COUNT", "8"}});
   EXPECT_TRUE(Has(r.out, "shard 5/8:")) << r.out << r.err;
   // Kubernetes: completions 8 = --num_shards=8; index 3 is shard 3/8.
-  const std::string job = ReadFile("docs/examples/k8s_estimate_job.yaml").value();
+  const std::string job =
+      ReadFile("docs/examples/k8s_estimate_job.yaml").value();
   EXPECT_TRUE(Has(job, "completionMode: Indexed")) << job;
   EXPECT_TRUE(Has(job, "completions: 8")) << job;
   std::vector<std::string> k8s =

@@ -96,9 +96,8 @@ class ForegroundMaskHeadImpl : public torch::nn::Module {
  public:
   using Options = ForegroundMaskHeadOptions;
   explicit ForegroundMaskHeadImpl(const Options& options) : options_(options) {
-    conv_ = register_module(
-        "conv", torch::nn::Conv2d(
-                    torch::nn::Conv2dOptions(options.in_channels, 1, 1)));
+    conv_ = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(
+                                        options.in_channels, 1, 1)));
   }
   at::Tensor Decode(const at::Tensor& h) {
     const int64_t k = options_.upsampling;

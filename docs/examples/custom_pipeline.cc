@@ -2,13 +2,13 @@
 // ConvLSTM and head, composed with a skip policy of our own that runs the
 // encoder when the codec's motion vectors are large. Usage:
 //   custom_pipeline VIDEO
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <tuple>
-
-#include <ATen/ATen.h>
-#include <torch/nn/module.h>
 
 #include "mapn/core/status_macros.h"
 #include "mapn/estimate/default_model.h"
@@ -77,10 +77,9 @@ absl::Status Run(const std::string& video) {
                         mapn::DefaultCheckpointPath(/*causal=*/false));
   MAPN_ASSIGN_OR_RETURN(mapn::model::Mapn bundled,
                         mapn::model::LoadModel<mapn::model::Mapn>(checkpoint));
-  MotionGatedMapn model(bundled->input_size(), bundled->extractor(),
-                        bundled->propagator(),
-                        MotionMagnitudeGate(MotionMagnitudeGateOptions{}),
-                        bundled->head());
+  MotionGatedMapn model(
+      bundled->input_size(), bundled->extractor(), bundled->propagator(),
+      MotionMagnitudeGate(MotionMagnitudeGateOptions{}), bundled->head());
   model->eval();
 
   MAPN_ASSIGN_OR_RETURN(mapn::FfmpegStreamSource source,
@@ -107,7 +106,8 @@ absl::Status Run(const std::string& video) {
     std::printf("\n");
   }
   std::printf("%lld frames, %lld with features extracted\n",
-              static_cast<long long>(frames), static_cast<long long>(keyframes));
+              static_cast<long long>(frames),
+              static_cast<long long>(keyframes));
   return absl::OkStatus();
 }
 

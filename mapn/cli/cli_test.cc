@@ -31,9 +31,9 @@ Outcome Mapn(std::vector<std::string> args) {
   for (std::string& a : args) argv.push_back(a.data());
   ::testing::internal::CaptureStdout();
   ::testing::internal::CaptureStderr();
-  const int code = RunMain({kInspectCommand, kTranscodeCommand},
-                           CommandContext{}, static_cast<int>(argv.size()),
-                           argv.data());
+  const int code =
+      RunMain({kInspectCommand, kTranscodeCommand}, CommandContext{},
+              static_cast<int>(argv.size()), argv.data());
   Outcome r{code, ::testing::internal::GetCapturedStdout(),
             ::testing::internal::GetCapturedStderr()};
   return r;

@@ -375,9 +375,8 @@ std::string RunKey(const VideoJob& job, const model::AnyPipeline& model,
 // `mapn estimate --manifest FILE` or `mapn estimate DIR`: every video of
 // this process's shard into --out_dir.
 int EstimateMany(const Subcommand& self, const std::string& list,
-                 bool is_manifest, const ShardSpec& shard,
-                 const VideoJob& job, const std::string& run_key,
-                 bool show_progress) {
+                 bool is_manifest, const ShardSpec& shard, const VideoJob& job,
+                 const std::string& run_key, bool show_progress) {
   absl::StatusOr<std::vector<BatchVideo>> videos =
       is_manifest ? ListManifest(list) : ListVideoDirectory(list);
   if (!videos.ok()) {
@@ -420,13 +419,11 @@ int RunEstimate(const std::vector<std::string>& args,
     return UsageError(self,
                       "give a VIDEO, a directory of videos or --manifest FILE");
   }
-  const bool many =
-      !manifest.empty() || std::filesystem::is_directory(args[0]);
+  const bool many = !manifest.empty() || std::filesystem::is_directory(args[0]);
   const std::string video = manifest.empty() ? args[0] : manifest;
   ShardSpec shard;
   if (many) {
-    for (const auto& [flag, set] :
-         std::vector<std::pair<std::string, bool>>{
+    for (const auto& [flag, set] : std::vector<std::pair<std::string, bool>>{
              {"--out", !absl::GetFlag(FLAGS_estimate_out).empty()},
              {"--csv (use --with_csv)",
               !absl::GetFlag(FLAGS_estimate_csv).empty()},
@@ -437,9 +434,10 @@ int RunEstimate(const std::vector<std::string>& args,
              {"--ground_truth",
               !absl::GetFlag(FLAGS_estimate_ground_truth).empty()}}) {
       if (set) {
-        return UsageError(self, flag + " names one video's file; with "
-                                       "--manifest or a directory each video's "
-                                       "outputs go to --out_dir");
+        return UsageError(self, flag +
+                                    " names one video's file; with "
+                                    "--manifest or a directory each video's "
+                                    "outputs go to --out_dir");
       }
     }
     if (absl::GetFlag(FLAGS_estimate_out_dir).empty()) {
@@ -476,9 +474,9 @@ int RunEstimate(const std::vector<std::string>& args,
     absl::StatusOr<detect::DetectorModel> parsed =
         detect::ParseDetectorModel(detector_flag);
     if (!parsed.ok()) {
-      return UsageError(self, absl::StrCat("--detector: ",
-                                           parsed.status().message(),
-                                           ", or none for the whole frame"));
+      return UsageError(self,
+                        absl::StrCat("--detector: ", parsed.status().message(),
+                                     ", or none for the whole frame"));
     }
     detector_model = *parsed;
   }
@@ -617,7 +615,8 @@ int RunEstimate(const std::vector<std::string>& args,
     return UsageError(self, "--model and --checkpoint exclude each other");
   }
   if (!pretrained.empty() && !overrides->empty()) {
-    return UsageError(self, "--set applies to a checkpoint's model, not --model");
+    return UsageError(self,
+                      "--set applies to a checkpoint's model, not --model");
   }
   absl::StatusOr<model::AnyPipeline> model;
   if (!pretrained.empty()) {
@@ -638,11 +637,10 @@ int RunEstimate(const std::vector<std::string>& args,
   if (!model.ok())
     return Failure(self.name, std::string(model.status().message()));
   if (causal && !model->causal()) {
-    return Failure(
-        self.name,
-        absl::StrCat("--causal needs a model with a causal "
-                     "gate (causal_mapn); '",
-                     checkpoint, "' is a ", model->composition()));
+    return Failure(self.name,
+                   absl::StrCat("--causal needs a model with a causal "
+                                "gate (causal_mapn); '",
+                                checkpoint, "' is a ", model->composition()));
   }
   std::optional<model::AnyPipeline> baseline;
   if (absl::GetFlag(FLAGS_estimate_compare_baseline)) {

@@ -10,9 +10,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "mapn/cli/model_flags.h"
 #include "mapn/cli/subcommand.h"
 #include "mapn/core/status_macros.h"
-#include "mapn/cli/model_flags.h"
 #include "mapn/model/composition.h"
 #include "mapn/train/datasets.h"
 #include "mapn/train/evaluate.h"
@@ -62,17 +62,17 @@ int RunEval(const std::vector<std::string>& /*args*/,
   absl::StatusOr<Split> subset =
       train::SplitFromName(absl::GetFlag(FLAGS_eval_subset));
   if (!subset.ok()) {
-    return UsageError(
-        self, absl::StrCat("--subset: ", subset.status().message()));
+    return UsageError(self,
+                      absl::StrCat("--subset: ", subset.status().message()));
   }
   const int interval = absl::GetFlag(FLAGS_eval_set_keyframe_interval);
   const double threshold = absl::GetFlag(FLAGS_eval_set_energy_threshold);
-  absl::StatusOr<std::vector<std::string>> overrides = ModelSettings(
-      nullptr, absl::GetFlag(FLAGS_eval_set),
-      {{"set_keyframe_interval", "policy.interval",
-        interval > 0 ? absl::StrCat(interval) : ""},
-       {"set_energy_threshold", "policy.threshold",
-        threshold >= 0 ? absl::StrCat(threshold) : ""}});
+  absl::StatusOr<std::vector<std::string>> overrides =
+      ModelSettings(nullptr, absl::GetFlag(FLAGS_eval_set),
+                    {{"set_keyframe_interval", "policy.interval",
+                      interval > 0 ? absl::StrCat(interval) : ""},
+                     {"set_energy_threshold", "policy.threshold",
+                      threshold >= 0 ? absl::StrCat(threshold) : ""}});
   if (!overrides.ok()) {
     return UsageError(self, std::string(overrides.status().message()));
   }

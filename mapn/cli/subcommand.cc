@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "absl/flags/commandlineflag.h"
@@ -45,10 +45,11 @@ std::vector<absl::CommandLineFlag*> FlagsOf(const Subcommand& command) {
   for (const auto& [name, flag] : absl::GetAllFlags()) {
     if (flag->Filename() == command.flags_file) flags.push_back(flag);
   }
-  std::sort(flags.begin(), flags.end(),
-            [&](const absl::CommandLineFlag* a, const absl::CommandLineFlag* b) {
-              return CommandLineName(command, *a) < CommandLineName(command, *b);
-            });
+  std::sort(
+      flags.begin(), flags.end(),
+      [&](const absl::CommandLineFlag* a, const absl::CommandLineFlag* b) {
+        return CommandLineName(command, *a) < CommandLineName(command, *b);
+      });
   return flags;
 }
 

@@ -12,7 +12,8 @@
 #include "mapn/data/synthpose.h"
 
 // Defined as synth_<name>, given as --<name> (subcommand.h says why).
-ABSL_FLAG(int64_t, synth_seed, 1, "Same seed and flags: byte-identical output.");
+ABSL_FLAG(int64_t, synth_seed, 1,
+          "Same seed and flags: byte-identical output.");
 ABSL_FLAG(int, synth_num_clips, 16, "Clips to write.");
 ABSL_FLAG(int, synth_width, 320, "Frame width (even).");
 ABSL_FLAG(int, synth_height, 240, "Frame height (even).");
@@ -28,11 +29,11 @@ ABSL_FLAG(double, synth_fast_fraction, 0.4,
           "features), 0 to 1.");
 ABSL_FLAG(double, synth_camera_pan, 1.2, "Camera pan speed, pixels per frame.");
 ABSL_FLAG(double, synth_camera_zoom, 0.12, "Zoom range, 1 +- this.");
-ABSL_FLAG(double, synth_lighting_change, 0.25,
-          "Brightness range, 1 +- this.");
+ABSL_FLAG(double, synth_lighting_change, 0.25, "Brightness range, 1 +- this.");
 ABSL_FLAG(double, synth_noise_sigma, 2.0, "Sensor noise, grey levels.");
-ABSL_FLAG(bool, synth_videos, true,
-          "Also write each clip as MPEG-4 Part 2, GOP 12 (the reader's input).");
+ABSL_FLAG(
+    bool, synth_videos, true,
+    "Also write each clip as MPEG-4 Part 2, GOP 12 (the reader's input).");
 
 namespace mapn::cli {
 
@@ -66,14 +67,17 @@ int RunSynth(const std::vector<std::string>& args,
     options.joint_set = "jhmdb";
   } else {
     return UsageError(self, absl::StrCat("--layout must be penn_action or "
-                                         "jhmdb, not '", layout, "'"));
+                                         "jhmdb, not '",
+                                         layout, "'"));
   }
   for (const auto& [flag, value] :
        {std::pair<const char*, int>{"--width", options.width},
         {"--height", options.height}}) {
     if (value % 2 != 0 || value < 32 || value > 4096) {
-      return UsageError(self, absl::StrCat(flag, " must be even and within "
-                                           "32..4096, not ", value));
+      return UsageError(self, absl::StrCat(flag,
+                                           " must be even and within "
+                                           "32..4096, not ",
+                                           value));
     }
   }
   if (absl::GetFlag(FLAGS_synth_seed) < 0) {

@@ -93,8 +93,8 @@ namespace {
 // are the head's bottom and top where COCO has the eyes): the PCK column
 // groups and the skeleton, 0-based.
 std::vector<JointGroup> Coco17PckGroups() {
-  return {{"Head", {0, 1, 2, 3, 4}}, {"Sho.", {5, 6}},   {"Elb.", {7, 8}},
-          {"Wri.", {9, 10}},         {"Hip", {11, 12}},  {"Knee", {13, 14}},
+  return {{"Head", {0, 1, 2, 3, 4}}, {"Sho.", {5, 6}},  {"Elb.", {7, 8}},
+          {"Wri.", {9, 10}},         {"Hip", {11, 12}}, {"Knee", {13, 14}},
           {"Ank.", {15, 16}}};
 }
 

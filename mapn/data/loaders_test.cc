@@ -165,8 +165,8 @@ TEST(JointSetTest, OrdersFlipsAndGroups) {
   EXPECT_EQ(coco.IndexOf("r_ankle"), 16);
   EXPECT_EQ(coco.pck_groups[0].joints, (std::vector<int>{0, 1, 2, 3, 4}));
   const std::vector<int> flip = coco.FlipPermutation();
-  EXPECT_EQ(flip[0], 0);   // the nose stays
-  EXPECT_EQ(flip[1], 2);   // left eye <-> right eye
+  EXPECT_EQ(flip[0], 0);  // the nose stays
+  EXPECT_EQ(flip[1], 2);  // left eye <-> right eye
   EXPECT_EQ(flip[16], 15);
   EXPECT_EQ(JointSetByName("posetrack")->joint_names[1], "head_bottom");
 }

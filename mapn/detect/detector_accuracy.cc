@@ -114,8 +114,9 @@ absl::StatusOr<std::vector<at::Tensor>> DecodeFrames(const std::string& path,
     const int w = f->width, h = f->height;
     at::Tensor planes = at::empty({3, h, w}, at::kByte);
     uint8_t* p = planes.data_ptr<uint8_t>();
-    const Yuv420View view{f->data[0],     f->data[1], f->data[2],
-                          f->linesize[0], f->linesize[1], w, h};
+    const Yuv420View view{
+        f->data[0],     f->data[1], f->data[2], f->linesize[0],
+        f->linesize[1], w,          h};
     ConvertToRgbPlanar(view, YuvToRgb::Make(false, false), 0, h, p, p + w * h,
                        p + 2 * w * h);
     frames.push_back(planes);
@@ -186,7 +187,8 @@ absl::StatusOr<std::vector<LabelledImage>> PoseTrackImages(
 
 absl::StatusOr<std::vector<LabelledImage>> JhmdbFrames(
     const std::string& root) {
-  const std::string dir = root + "/jhmdb-readannotation/ReadJHMDBAnnotations/data";
+  const std::string dir =
+      root + "/jhmdb-readannotation/ReadJHMDBAnnotations/data";
   MAPN_ASSIGN_OR_RETURN(
       PoseSequence labels,
       ReadJhmdbLabels(dir + "/joint_positions.mat", "", "goalkeeper"));
@@ -194,9 +196,8 @@ absl::StatusOr<std::vector<LabelledImage>> JhmdbFrames(
       std::vector<at::Tensor> frames,
       DecodeFrames(dir + "/Goal_Keeping_Tips_catch_f_cm_np1_fr_med_2.avi", 1));
   std::vector<LabelledImage> out;
-  for (int64_t t = 0; t < labels.num_frames &&
-                      t < static_cast<int64_t>(frames.size());
-       ++t) {
+  for (int64_t t = 0;
+       t < labels.num_frames && t < static_cast<int64_t>(frames.size()); ++t) {
     LabelledImage li;
     li.name = absl::StrCat("jhmdb#", t);
     li.rgb = frames[t];
@@ -249,8 +250,8 @@ int Main() {
       DecodeFrames(root + "/mv-extractor/vid_mpeg4_part2.mp4", stride);
   absl::StatusOr<std::vector<at::Tensor>> pool =
       DecodeFrames(root + "/mmaction2/tests/data/test.avi", stride);
-  for (const absl::Status& s : {posetrack.status(), jhmdb.status(),
-                                bunny.status(), pool.status()}) {
+  for (const absl::Status& s :
+       {posetrack.status(), jhmdb.status(), bunny.status(), pool.status()}) {
     if (!s.ok()) {
       std::cerr << "detector_accuracy: " << s.message() << "\n";
       return 1;
@@ -269,7 +270,8 @@ int Main() {
   std::vector<at::Tensor> nobody = *bunny;
   nobody.insert(nobody.end(), pool->begin(), pool->end());
   int64_t labelled_people = 0;
-  for (const LabelledImage& li : *posetrack) labelled_people += li.people.size();
+  for (const LabelledImage& li : *posetrack)
+    labelled_people += li.people.size();
   std::cout << absl::StrFormat(
       "data: PoseTrack18 %d frames / %d people, JHMDB %d frames, nobody %d "
       "frames (Big Buck Bunny %d, pool %d; every %d-th), single-person clips "
@@ -324,8 +326,8 @@ int Main() {
       for (const LabelledImage& li : *posetrack) {
         std::string line = "posetrack labels:";
         for (const Box& b : li.people) {
-          absl::StrAppend(&line, absl::StrFormat(" (%.0f,%.0f,%.0f,%.0f)",
-                                                 b.x1, b.y1, b.x2, b.y2));
+          absl::StrAppend(&line, absl::StrFormat(" (%.0f,%.0f,%.0f,%.0f)", b.x1,
+                                                 b.y1, b.x2, b.y2));
         }
         std::cout << line << "\n";
       }
@@ -335,7 +337,8 @@ int Main() {
         "320x240 to 1920x1080)\n",
         name, 1000.0 * seconds / frames, frames);
     std::cout << "| threshold | PoseTrack recall | PoseTrack precision | "
-                 "JHMDB found (IoU >= 0.5 with the joints' extent) | JHMDB mean IoU | "
+                 "JHMDB found (IoU >= 0.5 with the joints' extent) | JHMDB "
+                 "mean IoU | "
                  "JHMDB joints inside the top box | "
                  "single-person clips: frames with a person found | "
                  "frames with nobody given a person |\n"
@@ -398,10 +401,9 @@ int Main() {
       std::cout << absl::StrFormat(
           "| %.2f | %d/%d = %.2f | %d/%d = %.2f | %d/%d | %.2f | %.1f %% | "
           "%d/%d | %d/%d |\n",
-          tau, tp, labelled_people,
-          static_cast<double>(tp) / labelled_people, tp, tp + fp,
-          tp + fp > 0 ? static_cast<double>(tp) / (tp + fp) : 0.0, found,
-          jhmdb->size(), iou_sum / jhmdb->size(),
+          tau, tp, labelled_people, static_cast<double>(tp) / labelled_people,
+          tp, tp + fp, tp + fp > 0 ? static_cast<double>(tp) / (tp + fp) : 0.0,
+          found, jhmdb->size(), iou_sum / jhmdb->size(),
           100.0 * joints_inside / joints_total, seen, people.size(), fooled,
           nobody.size());
     }
@@ -412,7 +414,8 @@ int Main() {
     }
     float min_jhmdb = 1;
     for (const Timed& r : *jh) {
-      min_jhmdb = std::min(min_jhmdb, r.boxes.empty() ? 0.0f : r.boxes[0].score);
+      min_jhmdb =
+          std::min(min_jhmdb, r.boxes.empty() ? 0.0f : r.boxes[0].score);
     }
     std::cout << absl::StrFormat(
         "top score: highest on a nobody frame %.3f, lowest on a JHMDB frame "

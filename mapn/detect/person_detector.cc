@@ -16,8 +16,8 @@ namespace mapn::detect {
 namespace {
 
 constexpr int kCocoClasses = 80;
-constexpr int kCocoPerson = 0;  // COCO's first class, in both detectors
-constexpr int kNanoDetBins = 11;  // distances 0..10 strides per side
+constexpr int kCocoPerson = 0;     // COCO's first class, in both detectors
+constexpr int kNanoDetBins = 11;   // distances 0..10 strides per side
 constexpr int kMultiPoseRow = 56;  // 17 x 3 keypoint values, 4 box, score
 
 std::string ShapeText(const at::Tensor& t) {
@@ -54,9 +54,9 @@ absl::StatusOr<DetectorModel> ParseDetectorModel(const std::string& name) {
   for (DetectorModel m : {kCenterNet, kNanoDet, kMultiPose}) {
     if (name == DetectorModelName(m)) return m;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown person detector '", name,
-      "' (known: centernet, nanodet, multipose)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown person detector '", name,
+                   "' (known: centernet, nanodet, multipose)"));
 }
 
 std::string DetectorModelFile(DetectorModel model) {
@@ -120,10 +120,9 @@ float IntersectionOverUnion(const Box& a, const Box& b) {
 
 std::vector<PersonBox> NonMaxSuppression(std::vector<PersonBox> boxes,
                                          float iou, int max_boxes) {
-  std::stable_sort(boxes.begin(), boxes.end(),
-                   [](const PersonBox& a, const PersonBox& b) {
-                     return a.score > b.score;
-                   });
+  std::stable_sort(
+      boxes.begin(), boxes.end(),
+      [](const PersonBox& a, const PersonBox& b) { return a.score > b.score; });
   std::vector<PersonBox> kept;
   for (const PersonBox& candidate : boxes) {
     if (static_cast<int>(kept.size()) >= max_boxes) break;
@@ -138,13 +137,11 @@ std::vector<PersonBox> NonMaxSuppression(std::vector<PersonBox> boxes,
 }
 
 absl::StatusOr<std::vector<PersonBox>> DecodeCenterNet(
-    const at::Tensor& detections, const Letterbox& letterbox,
-    float min_score) {
+    const at::Tensor& detections, const Letterbox& letterbox, float min_score) {
   if (detections.dim() != 3 || detections.size(0) != 1 ||
       detections.size(2) != 6) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "centernet detections must be [1, N, 6], not ",
-        ShapeText(detections)));
+        "centernet detections must be [1, N, 6], not ", ShapeText(detections)));
   }
   const at::Tensor d = detections[0].to(at::kFloat).contiguous();
   auto a = d.accessor<float, 2>();
@@ -173,9 +170,10 @@ absl::StatusOr<std::vector<PersonBox>> DecodeNanoDet(
     } else if (t.size(2) == 4 * kNanoDetBins) {
       distances[t.size(1)] = t;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "nanodet output of shape ", ShapeText(t), " is neither scores (80 "
-          "classes) nor box distributions (4 x 11)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("nanodet output of shape ", ShapeText(t),
+                       " is neither scores (80 "
+                       "classes) nor box distributions (4 x 11)"));
     }
   }
   if (scores.empty() || scores.size() != distances.size()) {
@@ -188,17 +186,16 @@ absl::StatusOr<std::vector<PersonBox>> DecodeNanoDet(
     const int64_t side = std::llround(std::sqrt(static_cast<double>(cells)));
     if (it == distances.end() || side * side != cells ||
         letterbox.size % side != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "nanodet level of ", cells, " cells does not fit a ", letterbox.size,
-          " input"));
+      return absl::InvalidArgumentError(absl::StrCat("nanodet level of ", cells,
+                                                     " cells does not fit a ",
+                                                     letterbox.size, " input"));
     }
     const float stride = static_cast<float>(letterbox.size / side);
     const at::Tensor person =
         score_t[0].select(1, kCocoPerson).to(at::kFloat).contiguous();
     // Softmax over each side's 11 bins, then the expected distance.
-    const at::Tensor probs =
-        at::softmax(it->second[0].to(at::kFloat).view({cells, 4, kNanoDetBins}),
-                    2);
+    const at::Tensor probs = at::softmax(
+        it->second[0].to(at::kFloat).view({cells, 4, kNanoDetBins}), 2);
     const at::Tensor bins = at::arange(kNanoDetBins, at::kFloat);
     const at::Tensor expected = (probs * bins).sum(2).contiguous();  // [L², 4]
     auto p = person.accessor<float, 1>();
@@ -250,9 +247,9 @@ absl::StatusOr<std::vector<PersonBox>> GraphPersonDetector::Detect(
     const at::Tensor& rgb) const {
   if (rgb.dim() != 3 || rgb.size(0) != 3 || rgb.scalar_type() != at::kByte ||
       rgb.size(1) < 1 || rgb.size(2) < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "a person detector takes uint8 [3, H, W] frames, not ",
-        ShapeText(rgb)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("a person detector takes uint8 [3, H, W] frames, not ",
+                     ShapeText(rgb)));
   }
   const at::NoGradGuard no_grad;
   const int64_t size = DetectorInputSize(options_.model);
@@ -270,7 +267,8 @@ absl::StatusOr<std::vector<PersonBox>> GraphPersonDetector::Detect(
       break;
     }
     case DetectorModel::kNanoDet: {
-      const at::Tensor nchw = (image / 255.0f).permute({0, 3, 1, 2}).contiguous();
+      const at::Tensor nchw =
+          (image / 255.0f).permute({0, 3, 1, 2}).contiguous();
       MAPN_ASSIGN_OR_RETURN(std::vector<at::Tensor> out,
                             graph_.Run({{"input_1", nchw}}));
       MAPN_ASSIGN_OR_RETURN(

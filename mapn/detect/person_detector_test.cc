@@ -62,9 +62,9 @@ TEST(PersonDetectorTest, IouAndSuppression) {
   EXPECT_EQ(IntersectionOverUnion(Box{0, 0, 0, 10}, Box{0, 0, 0, 10}), 0);
   const std::vector<PersonBox> kept = NonMaxSuppression(
       {{Box{0, 0, 10, 10}, 0.5f},
-       {Box{1, 0, 11, 10}, 0.9f},     // overlaps the first: keeps the higher
-       {Box{50, 50, 60, 60}, 0.7f},   // apart
-       {Box{80, 80, 90, 90}, 0.6f},   // apart, but over max_boxes
+       {Box{1, 0, 11, 10}, 0.9f},      // overlaps the first: keeps the higher
+       {Box{50, 50, 60, 60}, 0.7f},    // apart
+       {Box{80, 80, 90, 90}, 0.6f},    // apart, but over max_boxes
        {Box{30, 30, 30, 40}, 0.99f}},  // empty: dropped
       0.5f, 2);
   ASSERT_EQ(kept.size(), 2u);
@@ -76,12 +76,13 @@ TEST(PersonDetectorTest, CenterNetRowsAreCornersScoreAndClass) {
   // A 1024 x 512 frame letterboxed to 512: 2 source pixels per input pixel.
   const Letterbox box{1024, 512, 512};
   const std::vector<float> rows = {
-      10, 20, 110, 220, 0.8f,  0,  // a person
-      10, 20, 110, 220, 0.9f,  2,  // a car
-      300, 0, 400, 100, 0.01f, 0,  // a person, too low
+      10,  20, 110, 220, 0.8f,  0,  // a person
+      10,  20, 110, 220, 0.9f,  2,  // a car
+      300, 0,  400, 100, 0.01f, 0,  // a person, too low
   };
   const at::Tensor d = at::tensor(rows).view({1, 3, 6});
-  absl::StatusOr<std::vector<PersonBox>> people = DecodeCenterNet(d, box, 0.05f);
+  absl::StatusOr<std::vector<PersonBox>> people =
+      DecodeCenterNet(d, box, 0.05f);
   ASSERT_TRUE(people.ok()) << people.status();
   ASSERT_EQ(people->size(), 1u);
   ExpectBox((*people)[0].box, Box{20, 40, 220, 440}, 1e-4f);
@@ -128,7 +129,8 @@ TEST(PersonDetectorTest, MultiPoseBoxesAreNormalisedYxOfTheSquare) {
   out[0][0][53] = 0.9f;  // ymax (beyond the frame: clipped)
   out[0][0][54] = 0.6f;  // xmax
   out[0][0][55] = 0.7f;  // score
-  absl::StatusOr<std::vector<PersonBox>> people = DecodeMultiPose(out, box, 0.1f);
+  absl::StatusOr<std::vector<PersonBox>> people =
+      DecodeMultiPose(out, box, 0.1f);
   ASSERT_TRUE(people.ok()) << people.status();
   ASSERT_EQ(people->size(), 1u);  // the five empty rows score 0
   ExpectBox((*people)[0].box, Box{128, 64, 384, 480}, 1e-3f);

@@ -58,10 +58,10 @@ absl::Status CheckOutputsDistinct(const std::vector<BatchVideo>& videos,
     }
     auto [it, inserted] = seen.emplace(key, v.name);
     if (!inserted) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": '", it->second, "' and '", v.name,
-          "' would write the same outputs (", key,
-          ".poses.json); list one of them by another path"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": '", it->second, "' and '", v.name,
+                       "' would write the same outputs (", key,
+                       ".poses.json); list one of them by another path"));
     }
   }
   return absl::OkStatus();
@@ -89,9 +89,9 @@ absl::StatusOr<InputStamp> StampOf(const std::string& path) {
 nlohmann::json DoneRecord(const BatchVideo& video, const InputStamp& stamp,
                           const std::string& run_key, int64_t frames,
                           double seconds) {
-  return {{"video", video.path},         {"name", video.name},
-          {"size", stamp.size},          {"mtime_ns", stamp.mtime_ns},
-          {"run_key", run_key},          {"frames", frames},
+  return {{"video", video.path}, {"name", video.name},
+          {"size", stamp.size},  {"mtime_ns", stamp.mtime_ns},
+          {"run_key", run_key},  {"frames", frames},
           {"seconds", seconds}};
 }
 
@@ -176,9 +176,9 @@ class ShardProgress {
 
 bool IsVideoFileName(const std::string& name) {
   static const std::set<std::string>* const kExtensions =
-      new std::set<std::string>{".mp4", ".m4v", ".mov", ".avi", ".mkv",
-                                ".webm", ".mpg", ".mpeg", ".ts", ".m2ts",
-                                ".flv", ".wmv", ".3gp", ".h264", ".264",
+      new std::set<std::string>{".mp4",  ".m4v", ".mov",  ".avi",  ".mkv",
+                                ".webm", ".mpg", ".mpeg", ".ts",   ".m2ts",
+                                ".flv",  ".wmv", ".3gp",  ".h264", ".264",
                                 ".hevc", ".265", ".y4m"};
   const size_t dot = name.find_last_of('.');
   if (dot == std::string::npos) return false;
@@ -199,15 +199,13 @@ absl::StatusOr<std::vector<BatchVideo>> ListManifest(const std::string& path) {
     if (line.empty() || line[0] == '#') continue;
     if (!seen.insert(line).second) continue;
     const fs::path video(line);
-    videos.push_back({video.is_absolute() || base.empty()
-                          ? line
-                          : (base / video).string(),
-                      line});
+    videos.push_back(
+        {video.is_absolute() || base.empty() ? line : (base / video).string(),
+         line});
   }
   if (videos.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("manifest '", path, "' lists no video (",
-                     line_number, " lines)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "manifest '", path, "' lists no video (", line_number, " lines)"));
   }
   MAPN_RETURN_IF_ERROR(CheckOutputsDistinct(videos, "manifest '" + path + "'"));
   return videos;
@@ -217,8 +215,7 @@ absl::StatusOr<std::vector<BatchVideo>> ListVideoDirectory(
     const std::string& dir) {
   std::error_code error;
   if (!fs::is_directory(dir, error)) {
-    return absl::NotFoundError(
-        absl::StrCat("'", dir, "' is not a directory"));
+    return absl::NotFoundError(absl::StrCat("'", dir, "' is not a directory"));
   }
   std::vector<BatchVideo> videos;
   fs::recursive_directory_iterator it(
@@ -231,18 +228,17 @@ absl::StatusOr<std::vector<BatchVideo>> ListVideoDirectory(
     if (IsVideoFileName(name)) videos.push_back({it->path().string(), name});
   }
   if (error) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "cannot list directory '", dir, "': ", error.message()));
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot list directory '", dir, "': ", error.message()));
   }
   if (videos.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "directory '", dir,
         "' holds no video file (by extension: .mp4, .avi, .mkv, .mov, ...)"));
   }
-  std::sort(videos.begin(), videos.end(),
-            [](const BatchVideo& a, const BatchVideo& b) {
-              return a.name < b.name;
-            });
+  std::sort(
+      videos.begin(), videos.end(),
+      [](const BatchVideo& a, const BatchVideo& b) { return a.name < b.name; });
   return videos;
 }
 
@@ -278,9 +274,9 @@ absl::StatusOr<ShardSpec> ShardFromEnvironment(const Environment& env,
     if (!value.has_value()) return fallback;
     int n = 0;
     if (!absl::SimpleAtoi(*value, &n) || n < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "environment variable ", name, "='", *value,
-          "' is not a non-negative integer"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("environment variable ", name, "='", *value,
+                       "' is not a non-negative integer"));
     }
     return n;
   };
@@ -293,11 +289,10 @@ absl::StatusOr<ShardSpec> ShardFromEnvironment(const Environment& env,
                           integer("SLURM_ARRAY_TASK_COUNT", -1));
     shard.index = id - min;
     shard.count = num_shards >= 1 ? num_shards : count;
-    source = absl::StrCat("SLURM_ARRAY_TASK_ID=", id, " (minus ",
-                          "SLURM_ARRAY_TASK_MIN=", min, ") of ",
-                          num_shards >= 1 ? "--num_shards="
-                                          : "SLURM_ARRAY_TASK_COUNT=",
-                          shard.count);
+    source = absl::StrCat(
+        "SLURM_ARRAY_TASK_ID=", id, " (minus ", "SLURM_ARRAY_TASK_MIN=", min,
+        ") of ", num_shards >= 1 ? "--num_shards=" : "SLURM_ARRAY_TASK_COUNT=",
+        shard.count);
     if (shard.count < 1) {
       return absl::InvalidArgumentError(
           "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not; "
@@ -364,11 +359,10 @@ absl::StatusOr<BatchSummary> RunBatch(const std::vector<BatchVideo>& videos,
   }
   BatchSummary summary;
   summary.listed = static_cast<int64_t>(videos.size());
-  summary.failures_path =
-      (fs::path(options.out_dir) /
-       absl::StrCat("failures-", options.shard.index, "-of-",
-                    options.shard.count, ".tsv"))
-          .string();
+  summary.failures_path = (fs::path(options.out_dir) /
+                           absl::StrCat("failures-", options.shard.index,
+                                        "-of-", options.shard.count, ".tsv"))
+                              .string();
   MAPN_RETURN_IF_ERROR(CheckWritable(summary.failures_path));
   const std::vector<BatchVideo> mine = VideosOfShard(videos, options.shard);
   summary.in_shard = static_cast<int64_t>(mine.size());
@@ -379,12 +373,10 @@ absl::StatusOr<BatchSummary> RunBatch(const std::vector<BatchVideo>& videos,
       total_bytes += s->size;
     }
   }
-  ShardProgress progress(summary.in_shard, total_bytes,
-                         options.show_progress);
+  ShardProgress progress(summary.in_shard, total_bytes, options.show_progress);
   int64_t bytes_done = 0, videos_done = 0;
   const auto fail = [&](const BatchVideo& v, const absl::Status& status) {
-    summary.failures.push_back(
-        {v.name, v.path, std::string(status.message())});
+    summary.failures.push_back({v.name, v.path, std::string(status.message())});
     return WriteFailures(summary.failures_path, summary.failures);
   };
 
@@ -413,9 +405,9 @@ absl::StatusOr<BatchSummary> RunBatch(const std::vector<BatchVideo>& videos,
     }
     fs::create_directories(fs::path(outputs.json).parent_path(), error);
     absl::StatusOr<int64_t> frames =
-        error ? absl::PermissionDeniedError(absl::StrCat(
-                    "cannot create the directory of '", outputs.json,
-                    "': ", error.message()))
+        error ? absl::PermissionDeniedError(
+                    absl::StrCat("cannot create the directory of '",
+                                 outputs.json, "': ", error.message()))
               : run(video, outputs);
     const double seconds =
         std::chrono::duration<double>(Clock::now() - start).count();
@@ -446,15 +438,14 @@ std::string FormatBatchSummary(const BatchSummary& summary,
   std::string out = absl::StrFormat(
       "shard %s: %d of %d videos: %d done, %d already done (skipped), %d "
       "failed\n",
-      options.shard.ToString(), summary.in_shard, summary.listed,
-      summary.done, summary.skipped, summary.failures.size());
+      options.shard.ToString(), summary.in_shard, summary.listed, summary.done,
+      summary.skipped, summary.failures.size());
   absl::StrAppend(
-      &out,
-      absl::StrFormat("%d frames in %.1f s (%.1f frames/s); outputs in %s\n",
-                      summary.frames, summary.seconds,
-                      summary.seconds > 0 ? summary.frames / summary.seconds
-                                          : 0.0,
-                      options.out_dir));
+      &out, absl::StrFormat(
+                "%d frames in %.1f s (%.1f frames/s); outputs in %s\n",
+                summary.frames, summary.seconds,
+                summary.seconds > 0 ? summary.frames / summary.seconds : 0.0,
+                options.out_dir));
   for (const BatchFailure& f : summary.failures) {
     absl::StrAppend(&out, "failed: ", f.name, ": ", OneLine(f.error), "\n");
   }

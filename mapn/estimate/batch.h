@@ -153,8 +153,8 @@ struct BatchSummary {
   int64_t done = 0;      // estimated now
   int64_t skipped = 0;   // already done with the same input and run key
   std::vector<BatchFailure> failures;
-  int64_t frames = 0;     // frames of the videos done now
-  double seconds = 0;     // wall time of the videos done or failed now
+  int64_t frames = 0;  // frames of the videos done now
+  double seconds = 0;  // wall time of the videos done or failed now
   std::string failures_path;
 
   bool ok() const { return failures.empty(); }

@@ -59,11 +59,11 @@ TEST(ShardTest, ParsesAndRefuses) {
 
 TEST(ShardTest, LaunchersEnvironment) {
   // Slurm: --array=3-6 gives ids 3..6, min 3, count 4.
-  absl::StatusOr<ShardSpec> slurm = ShardFromEnvironment(
-      EnvOf({{"SLURM_ARRAY_TASK_ID", "5"},
-             {"SLURM_ARRAY_TASK_MIN", "3"},
-             {"SLURM_ARRAY_TASK_COUNT", "4"}}),
-      -1);
+  absl::StatusOr<ShardSpec> slurm =
+      ShardFromEnvironment(EnvOf({{"SLURM_ARRAY_TASK_ID", "5"},
+                                  {"SLURM_ARRAY_TASK_MIN", "3"},
+                                  {"SLURM_ARRAY_TASK_COUNT", "4"}}),
+                           -1);
   ASSERT_TRUE(slurm.ok()) << slurm.status();
   EXPECT_EQ(slurm->index, 2);
   EXPECT_EQ(slurm->count, 4);
@@ -89,13 +89,11 @@ TEST(ShardTest, LaunchersEnvironment) {
                           const std::string& says) {
     absl::StatusOr<ShardSpec> s = ShardFromEnvironment(env, num_shards);
     ASSERT_FALSE(s.ok()) << says;
-    EXPECT_NE(s.status().message().find(says), std::string::npos)
-        << s.status();
+    EXPECT_NE(s.status().message().find(says), std::string::npos) << s.status();
   };
   refused(EnvOf({{"JOB_COMPLETION_INDEX", "1"}}), -1, "--num_shards");
   refused(EnvOf({{"JOB_COMPLETION_INDEX", "3"}}), 3, "out of range");
-  refused(EnvOf({{"SLURM_ARRAY_TASK_ID", "0"}}), -1,
-          "SLURM_ARRAY_TASK_COUNT");
+  refused(EnvOf({{"SLURM_ARRAY_TASK_ID", "0"}}), -1, "SLURM_ARRAY_TASK_COUNT");
   refused(EnvOf({{"SLURM_ARRAY_TASK_ID", "x"}}), -1, "SLURM_ARRAY_TASK_ID='x'");
   refused(EnvOf({}), 4, "needs a shard index");
 }
@@ -151,8 +149,7 @@ TEST(ListTest, ManifestLinesRelativeToTheManifest) {
   absl::StatusOr<std::vector<BatchVideo>> empty =
       ListManifest(dir + "/empty.txt");
   ASSERT_FALSE(empty.ok());
-  EXPECT_NE(empty.status().message().find("lists no video"),
-            std::string::npos);
+  EXPECT_NE(empty.status().message().find("lists no video"), std::string::npos);
   Touch(dir + "/clash.txt", "x/a.mp4\n../x/a.mp4\n");
   absl::StatusOr<std::vector<BatchVideo>> clash =
       ListManifest(dir + "/clash.txt");
@@ -300,11 +297,12 @@ TEST(RunBatchTest, TwoShardsMakeExactlyTheUnion) {
   std::multiset<std::string> ran;
   for (int i = 0; i < 2; ++i) {
     FakeEstimate estimate;
-    absl::StatusOr<BatchSummary> s = RunBatch(
-        videos, Options(dir + "/out", "k", {i, 2}), estimate.Fn());
+    absl::StatusOr<BatchSummary> s =
+        RunBatch(videos, Options(dir + "/out", "k", {i, 2}), estimate.Fn());
     ASSERT_TRUE(s.ok());
     EXPECT_EQ(s->done, s->in_shard);
-    EXPECT_TRUE(fs::exists(dir + absl::StrCat("/out/failures-", i, "-of-2.tsv")));
+    EXPECT_TRUE(
+        fs::exists(dir + absl::StrCat("/out/failures-", i, "-of-2.tsv")));
     ran.insert(estimate.calls.begin(), estimate.calls.end());
   }
   EXPECT_EQ(ran.size(), 20u);

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "mapn/core/atomic_file.h"
@@ -20,8 +20,8 @@ namespace mapn {
 namespace {
 
 std::string BoxText(const Box& b) {
-  return absl::StrCat("[", b.x1, ", ", b.y1, ", ", b.width(), ", ",
-                      b.height(), "]");
+  return absl::StrCat("[", b.x1, ", ", b.y1, ", ", b.width(), ", ", b.height(),
+                      "]");
 }
 
 absl::StatusOr<Box> XywhBox(double x, double y, double w, double h,
@@ -45,9 +45,10 @@ absl::StatusOr<std::map<int64_t, Box>> ParseJson(const std::string& text,
                                                  const std::string& path) {
   const nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_array()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--boxes '", path, "' is not a JSON array of boxes ([[x, y, w, h], "
-        "...] or [{\"frame\": i, \"bbox\": [x, y, w, h]}, ...])"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--boxes '", path,
+                     "' is not a JSON array of boxes ([[x, y, w, h], "
+                     "...] or [{\"frame\": i, \"bbox\": [x, y, w, h]}, ...])"));
   }
   std::map<int64_t, Box> boxes;
   for (size_t i = 0; i < doc.size(); ++i) {
@@ -58,9 +59,10 @@ absl::StatusOr<std::map<int64_t, Box>> ParseJson(const std::string& text,
     if (item.is_object()) {
       if (!item.contains("frame") || !item["frame"].is_number_integer() ||
           !item.contains("bbox")) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": an object entry needs an integer \"frame\" and a "
-                   "\"bbox\""));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where,
+                         ": an object entry needs an integer \"frame\" and a "
+                         "\"bbox\""));
       }
       frame = item["frame"].get<int64_t>();
       bbox = &item["bbox"];
@@ -153,8 +155,8 @@ absl::StatusOr<BoxSource> BoxSource::FromFile(const std::string& path) {
   if (EndsWith(path, ".mat")) {
     absl::StatusOr<PoseSequence> labels = ReadPennActionLabels(path, path);
     if (!labels.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--boxes '", path, "': ", labels.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--boxes '", path, "': ", labels.status().message()));
     }
     for (size_t i = 0; i < labels->boxes.size(); ++i) {
       boxes[static_cast<int64_t>(i)] = labels->boxes[i];
@@ -205,13 +207,13 @@ int64_t BoxSource::listed_frames() const {
 
 absl::Status BoxSource::Validate(int64_t width, int64_t height) const {
   for (const auto& [frame, box] : boxes_) {
-    const bool overlaps = box.x2 > 0 && box.y2 > 0 && box.x1 < width &&
-                          box.y1 < height;
+    const bool overlaps =
+        box.x2 > 0 && box.y2 > 0 && box.x1 < width && box.y1 < height;
     if (!overlaps) {
       return absl::InvalidArgumentError(absl::StrCat(
           origin_, (frame == kFixedKey ? "" : absl::StrCat(", frame ", frame)),
-          ": box ", BoxText(box), " (x, y, w, h) lies outside the ", width,
-          "x", height, " frame"));
+          ": box ", BoxText(box), " (x, y, w, h) lies outside the ", width, "x",
+          height, " frame"));
     }
   }
   return absl::OkStatus();
@@ -297,13 +299,13 @@ absl::StatusOr<WindowBoxes> BoxSource::ForWindow(
     const std::optional<Box>& box = carried[t][0];
     if (!box) continue;
     out.person[t] = box;
-    out.origin[t] = t == 0 ? PersonBoxOrigin::kDetected
-                           : PersonBoxOrigin::kCarried;
-    extent = extent ? Box{std::min(extent->x1, box->x1),
-                          std::min(extent->y1, box->y1),
-                          std::max(extent->x2, box->x2),
-                          std::max(extent->y2, box->y2)}
-                    : *box;
+    out.origin[t] =
+        t == 0 ? PersonBoxOrigin::kDetected : PersonBoxOrigin::kCarried;
+    extent =
+        extent
+            ? Box{std::min(extent->x1, box->x1), std::min(extent->y1, box->y1),
+                  std::max(extent->x2, box->x2), std::max(extent->y2, box->y2)}
+            : *box;
   }
   if (extent) out.crop = ExpandBox(*extent, detected_options_.crop);
   return out;

@@ -112,8 +112,9 @@ class BoxSource {
                                              std::string origin);
   // Boxes found by `detector` on each window's keyframe and carried through
   // the window (above). `detector` must not be null.
-  static BoxSource Detected(std::shared_ptr<const detect::PersonDetector> detector,
-                            const DetectedBoxOptions& options = {});
+  static BoxSource Detected(
+      std::shared_ptr<const detect::PersonDetector> detector,
+      const DetectedBoxOptions& options = {});
 
   bool whole_frame() const { return boxes_.empty() && detector_ == nullptr; }
   bool detected() const { return detector_ != nullptr; }

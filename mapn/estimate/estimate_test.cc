@@ -212,8 +212,7 @@ class OracleModel final : public StandInModel {
     ++windows_seen;
     const Box crop =
         boxes_.WindowCropBox(first, t_len, spec_.width, spec_.height);
-    const Affine2D to_source =
-        BoxToSquare(crop, static_cast<int>(kInputSize));
+    const Affine2D to_source = BoxToSquare(crop, static_cast<int>(kInputSize));
     const Affine2D to_crop = *to_source.Inverse();
     at::Tensor joints = at::zeros({t_len, 13, 2});
     for (int64_t t = 0; t < t_len; ++t) {
@@ -291,8 +290,7 @@ TEST_F(EstimatorTest, PosesLandOnTheTruthThroughTheCropGeometry) {
   for (const FramePose& f : track->frames) {
     for (int j = 0; j < 13; ++j) {
       float x, y;
-      DotPosition(spec_, static_cast<int>(f.frame_index), j, &x,
-                                  &y);
+      DotPosition(spec_, static_cast<int>(f.frame_index), j, &x, &y);
       EXPECT_NEAR(f.joints[j].x, x, tolerance) << f.frame_index << " " << j;
       EXPECT_NEAR(f.joints[j].y, y, tolerance) << f.frame_index << " " << j;
       EXPECT_NEAR(f.joints[j].confidence, 1.0, 0.2);
@@ -851,12 +849,14 @@ struct SquareClip {
       } else {
         x = 90 - 2.0f * (t - 36), y = 20 + 1.0f * (t - 36), vx = -2, vy = 1;
       }
-      truth.push_back(value == 255 ? std::optional<Box>(Box{
-                                         x, y, x + kSide, y + kSide})
-                                   : std::nullopt);
+      truth.push_back(value == 255
+                          ? std::optional<Box>(Box{x, y, x + kSide, y + kSide})
+                          : std::nullopt);
       const int64_t xi = static_cast<int64_t>(x), yi = static_cast<int64_t>(y);
-      frames.rgb[t].slice(1, yi, yi + kSide).slice(2, xi, xi + kSide).fill_(
-          value);
+      frames.rgb[t]
+          .slice(1, yi, yi + kSide)
+          .slice(2, xi, xi + kSide)
+          .fill_(value);
       if (frames.types[t] == FrameType::kI) continue;
       for (int64_t by = 0; by < hb; ++by) {
         for (int64_t bx = 0; bx < wb; ++bx) {

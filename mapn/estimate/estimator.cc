@@ -16,8 +16,7 @@ namespace mapn {
 namespace {
 
 double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       since)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
       .count();
 }
 
@@ -105,8 +104,8 @@ absl::Status PoseEstimator::AddWindow(const GopWindow& window) {
 
   Clock::time_point t0 = Clock::now();
   MAPN_ASSIGN_OR_RETURN(const WindowBoxes boxes,
-                        options.boxes.ForWindow(window, info.width,
-                                                info.height, previous_person_));
+                        options.boxes.ForWindow(window, info.width, info.height,
+                                                previous_person_));
   previous_person_ = boxes.person[window.num_valid - 1];
   if (boxes.detector_ran) {
     detector_seconds_ += Seconds(t0);
@@ -117,8 +116,7 @@ absl::Status PoseEstimator::AddWindow(const GopWindow& window) {
   at::Tensor in_source, decisions;
   model::RunResult result;
   if (boxes.crop) {
-    const Affine2D to_source =
-        BoxToSquare(*boxes.crop, static_cast<int>(size));
+    const Affine2D to_source = BoxToSquare(*boxes.crop, static_cast<int>(size));
     MAPN_ASSIGN_OR_RETURN(
         ResampledWindow cropped,
         ResampleWindow(window, to_source, static_cast<int>(size)));
@@ -205,8 +203,8 @@ absl::Status PoseEstimator::AddWindow(const GopWindow& window) {
 
 absl::StatusOr<PoseTrack> PoseEstimator::Finish() && {
   if (track_.frames.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "'", track_.stream.path, "' holds no decodable frames"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", track_.stream.path, "' holds no decodable frames"));
   }
   if (pck_.has_value() && static_cast<int64_t>(track_.frames.size()) !=
                               options_->ground_truth->labels.num_frames) {

@@ -90,13 +90,12 @@ at::Tensor RenderOverlayFrame(const GopWindow& window, int64_t t,
     const Box& b = *pose.person_box;
     const int x1 = static_cast<int>(std::lround(b.x1));
     const int y1 = static_cast<int>(std::lround(b.y1));
-    canvas.DrawRect(x1, y1,
-                    std::max(1, static_cast<int>(std::lround(b.x2)) - x1),
-                    std::max(1, static_cast<int>(std::lround(b.y2)) - y1),
-                    std::max(1, static_cast<int>(scale)),
-                    pose.box_origin == PersonBoxOrigin::kDetected
-                        ? kBoxDetected
-                        : kBoxCarried);
+    canvas.DrawRect(
+        x1, y1, std::max(1, static_cast<int>(std::lround(b.x2)) - x1),
+        std::max(1, static_cast<int>(std::lround(b.y2)) - y1),
+        std::max(1, static_cast<int>(scale)),
+        pose.box_origin == PersonBoxOrigin::kDetected ? kBoxDetected
+                                                      : kBoxCarried);
   }
 
   const int text_scale = std::max(1, static_cast<int>(scale));

@@ -87,12 +87,13 @@ std::string PoseTrackJson(const PoseTrack& track) {
     // Nobody found: no annotation at all (COCO's way of saying so).
     nlohmann::json annotations = nlohmann::json::array();
     if (f.has_person()) {
-      nlohmann::json person = {{"category_id", 1},
-                               {"bbox", Xywh(*f.person_box)},
-                               {"bbox_origin", PersonBoxOriginName(f.box_origin)},
-                               {"keypoints", keypoints},
-                               {"num_keypoints", f.joints.size()},
-                               {"score", score}};
+      nlohmann::json person = {
+          {"category_id", 1},
+          {"bbox", Xywh(*f.person_box)},
+          {"bbox_origin", PersonBoxOriginName(f.box_origin)},
+          {"keypoints", keypoints},
+          {"num_keypoints", f.joints.size()},
+          {"score", score}};
       if (f.box_score) person["bbox_score"] = *f.box_score;
       annotations.push_back(std::move(person));
     }
@@ -147,12 +148,11 @@ std::string PoseTrackJson(const PoseTrack& track) {
 
   nlohmann::json doc = {
       {"info", info},
-      {"categories",
-       nlohmann::json::array({{{"id", 1},
-                               {"name", "person"},
-                               {"joint_set", js.name},
-                               {"keypoints", js.joint_names},
-                               {"skeleton", skeleton}}})},
+      {"categories", nlohmann::json::array({{{"id", 1},
+                                             {"name", "person"},
+                                             {"joint_set", js.name},
+                                             {"keypoints", js.joint_names},
+                                             {"skeleton", skeleton}}})},
       {"frames", frames},
       {"summary", summary},
   };
@@ -254,14 +254,14 @@ std::string FormatSummary(const PoseTrack& track) {
       &out, absl::StrFormat("frames: %d, keyframes: %d (%.1f %%)\n", s.frames,
                             s.keyframes, 100.0 * s.keyframe_fraction()));
   absl::StrAppend(
-      &out,
-      absl::StrFormat("MACs per frame: %.4f G vs %.4f G for the per-frame "
-                      "baseline (%.2fx; HRNet convention %.4f vs "
-                      "%.4f GFLOPs)\n",
-                      s.macs_per_frame.true_macs / model::kGiga2,
-                      s.baseline_macs_per_frame.true_macs / model::kGiga2,
-                      s.macs_ratio(), s.macs_per_frame.hrnet_macs / model::kGiga2,
-                      s.baseline_macs_per_frame.hrnet_macs / model::kGiga2));
+      &out, absl::StrFormat(
+                "MACs per frame: %.4f G vs %.4f G for the per-frame "
+                "baseline (%.2fx; HRNet convention %.4f vs "
+                "%.4f GFLOPs)\n",
+                s.macs_per_frame.true_macs / model::kGiga2,
+                s.baseline_macs_per_frame.true_macs / model::kGiga2,
+                s.macs_ratio(), s.macs_per_frame.hrnet_macs / model::kGiga2,
+                s.baseline_macs_per_frame.hrnet_macs / model::kGiga2));
   absl::StrAppend(
       &out, absl::StrFormat("time: %.2f s model, %.2f s in all (%.1f frames/s "
                             "end to end)\n",
@@ -278,17 +278,16 @@ std::string FormatSummary(const PoseTrack& track) {
   }
   if (s.baseline_timing) {
     absl::StrAppend(
-        &out,
-        absl::StrFormat("per-frame baseline, same run: %.2f s model time; "
-                        "measured speed-up %.2fx\n",
-                        s.baseline_timing->model_seconds,
-                        s.speedup().value_or(0)));
+        &out, absl::StrFormat(
+                  "per-frame baseline, same run: %.2f s model time; "
+                  "measured speed-up %.2fx\n",
+                  s.baseline_timing->model_seconds, s.speedup().value_or(0)));
   }
   if (s.pck) {
     absl::StrAppend(&out, "ground truth: ", s.ground_truth, "\n");
     absl::StrAppend(&out, s.pck_table);
-    absl::StrAppend(&out, absl::StrFormat("PCK@0.2 against ground truth: %.1f\n",
-                                          *s.pck));
+    absl::StrAppend(
+        &out, absl::StrFormat("PCK@0.2 against ground truth: %.1f\n", *s.pck));
   }
   return out;
 }

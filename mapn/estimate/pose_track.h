@@ -32,7 +32,7 @@
 namespace mapn {
 
 struct JointEstimate {
-  float x = 0;           // image pixels, pixel centres at integers
+  float x = 0;  // image pixels, pixel centres at integers
   float y = 0;
   float confidence = 0;  // heatmap maximum (about 1 at a confident peak)
 };
@@ -53,7 +53,7 @@ struct FramePose {
   FrameType type = FrameType::kP;
   int64_t window = 0;
   bool features_extracted = false;
-  model::MacCount macs;    // executed for this frame
+  model::MacCount macs;  // executed for this frame
   // The region the model saw (its window's crop box); nullopt when the
   // model did not run for this frame's window (nobody was found in it).
   std::optional<Box> crop_box;
@@ -129,14 +129,14 @@ struct PoseTrack {
   // Input and model description, written into the JSON's "info".
   std::string video_path;
   StreamInfo stream;
-  bool transcoded = false;   // the reader needed `mapn transcode` first
+  bool transcoded = false;  // the reader needed `mapn transcode` first
   // "conceal" or "fail": how damage was handled (--on_corrupt).
   std::string on_corrupt = "fail";
   std::string checkpoint;
-  std::string model_type;    // the pipeline's type name
-  std::string composition;   // the composition's name ("mapn")
+  std::string model_type;          // the pipeline's type name
+  std::string composition;         // the composition's name ("mapn")
   std::string model_options_json;  // its options (model/options_json.h)
-  std::string boxes;         // where the boxes came from
+  std::string boxes;               // where the boxes came from
   bool causal = false;
   JointSet joint_set;
 

@@ -135,11 +135,10 @@ class AnyPipeline {
   // Writes a checkpoint (checkpoint.h) of the model, its composition's
   // name and its options.
   absl::Status Save(const std::string& path) const {
-    return WriteCheckpoint(
-        path, ModelFile{.type_name = type_name(),
-                        .composition = composition(),
-                        .options_json = options_json(),
-                        .tensors = ModuleTensors(module())});
+    return WriteCheckpoint(path, ModelFile{.type_name = type_name(),
+                                           .composition = composition(),
+                                           .options_json = options_json(),
+                                           .tensors = ModuleTensors(module())});
   }
 
   // The model itself when it is a `Model`, else nullptr.
@@ -194,8 +193,8 @@ class AnyPipeline {
     AnyPipeline PerFrameBaseline() override {
       using Baseline = Pipeline<typename Impl::ExtractorType, PassThrough,
                                 AlwaysExtract, typename Impl::HeadType>;
-      Baseline baseline(model->input_size(), model->extractor(),
-                        PassThrough(), AlwaysExtract(), model->head());
+      Baseline baseline(model->input_size(), model->extractor(), PassThrough(),
+                        AlwaysExtract(), model->head());
       return AnyPipeline(std::move(baseline), "per-frame " + composition);
     }
 

@@ -51,10 +51,10 @@ absl::StatusOr<ModelFile> ParseTrainingStateModel(const GenericDict& dict,
     MAPN_ASSIGN_OR_RETURN(model.tensors,
                           ParseTensorDict(DictGet(dict, "model"), bad));
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "'", path, "' has training-state version ",
-        version.isInt() ? absl::StrCat(version.toInt()) : "?",
-        "; this build reads versions 1 and 2"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' has training-state version ",
+                     version.isInt() ? absl::StrCat(version.toInt()) : "?",
+                     "; this build reads versions 1 and 2"));
   }
   const c10::IValue stage = DictGet(dict, "stage");
   const c10::IValue epochs = DictGet(dict, "epochs_done");
@@ -231,7 +231,8 @@ absl::StatusOr<ModelFile> ParseCheckpointDict(const c10::IValue& top,
   const c10::IValue version = DictGet(dict, "version");
   const c10::IValue type = DictGet(dict, "type");
   if (!type.isString()) {
-    return absl::InvalidArgumentError(absl::StrCat(bad, ": its type is missing"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(bad, ": its type is missing"));
   }
   ModelFile model;
   model.type_name = type.toStringRef();
@@ -255,10 +256,10 @@ absl::StatusOr<ModelFile> ParseCheckpointDict(const c10::IValue& top,
         LegacyConfigToOptions(config.toStringRef(), model.type_name,
                               absl::StrCat("checkpoint '", path, "'")));
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "'", path, "' has checkpoint version ",
-        version.isInt() ? absl::StrCat(version.toInt()) : "?",
-        "; this build reads versions 1 and 2"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' has checkpoint version ",
+                     version.isInt() ? absl::StrCat(version.toInt()) : "?",
+                     "; this build reads versions 1 and 2"));
   }
   MAPN_ASSIGN_OR_RETURN(model.tensors,
                         ParseTensorDict(DictGet(dict, "tensors"), bad));

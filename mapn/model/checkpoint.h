@@ -52,10 +52,10 @@ namespace mapn::model {
 
 // What a checkpoint or a training state says about its model.
 struct ModelFile {
-  std::string type_name;    // PipelineImpl::TypeName()
-  std::string composition;  // its name in a CompositionTable; empty in
-                            // version-1 files, which did not record it
-  std::string options_json;  // PipelineOptionsToJson
+  std::string type_name;             // PipelineImpl::TypeName()
+  std::string composition;           // its name in a CompositionTable; empty in
+                                     // version-1 files, which did not record it
+  std::string options_json;          // PipelineOptionsToJson
   std::vector<NamedTensor> tensors;  // parameters and buffers
   // Training states only.
   bool training_state = false;

@@ -15,10 +15,8 @@ const CompositionEntry* CompositionTable::Find(std::string_view name) const {
 absl::StatusOr<const CompositionEntry*> CompositionTable::Get(
     std::string_view name) const {
   if (const CompositionEntry* entry = Find(name)) return entry;
-  return absl::InvalidArgumentError(absl::StrCat("unknown model '",
-                                                 std::string(name),
-                                                 "'; expected one of ",
-                                                 NameList()));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown model '", std::string(name), "'; expected one of ", NameList()));
 }
 
 absl::StatusOr<const CompositionEntry*> CompositionTable::GetByType(
@@ -65,10 +63,10 @@ absl::Status CompositionTable::Insert(CompositionEntry entry) {
           "the table already has a composition called '", entry.name, "'"));
     }
     if (other.type_name == entry.type_name) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("composition '", entry.name, "' is the same pipeline as '",
-                       other.name, "' (", entry.type_name,
-                       "); a checkpoint could not tell them apart"));
+      return absl::AlreadyExistsError(absl::StrCat(
+          "composition '", entry.name, "' is the same pipeline as '",
+          other.name, "' (", entry.type_name,
+          "); a checkpoint could not tell them apart"));
     }
   }
   entries_.push_back(std::move(entry));
@@ -89,9 +87,8 @@ absl::StatusOr<AnyPipeline> LoadPipeline(
   if (entry != nullptr) {
     if (entry->type_name != file.type_name) {
       return absl::FailedPreconditionError(absl::StrCat(
-          what, " holds a '", file.composition, "' that is a ",
-          file.type_name, ", but here '", file.composition, "' is a ",
-          entry->type_name));
+          what, " holds a '", file.composition, "' that is a ", file.type_name,
+          ", but here '", file.composition, "' is a ", entry->type_name));
     }
   } else {
     absl::StatusOr<const CompositionEntry*> by_type =
@@ -114,7 +111,8 @@ absl::StatusOr<AnyPipeline> LoadPipeline(
     MAPN_RETURN_IF_ERROR(ApplyOptionOverride(assignment, values));
   }
   MAPN_ASSIGN_OR_RETURN(AnyPipeline model, entry->create(values, what));
-  MAPN_RETURN_IF_ERROR(AssignTensors(model.module(), file.tensors, what).status());
+  MAPN_RETURN_IF_ERROR(
+      AssignTensors(model.module(), file.tensors, what).status());
   return model;
 }
 

@@ -145,9 +145,9 @@ class CompositionTable {
 
 // Loads the model a checkpoint or training state describes: the table entry
 // of its composition (by the name the file records, or by its pipeline type
-// for files that record none or a name the table lacks), built from the file's options with
-// `overrides` applied (ApplyOptionOverride: "policy.interval=6", for
-// fields that shape no tensor), and every tensor assigned. Errors name the
+// for files that record none or a name the table lacks), built from the file's
+// options with `overrides` applied (ApplyOptionOverride: "policy.interval=6",
+// for fields that shape no tensor), and every tensor assigned. Errors name the
 // file and what is wrong (a composition the table lacks, a bad option,
 // missing or mis-shaped tensors).
 absl::StatusOr<AnyPipeline> LoadPipeline(
@@ -206,8 +206,8 @@ CompositionEntry CompositionTable::EntryOf() {
     absl::StatusOr<C> model = MakeModel<C>(options);
     if (!model.ok()) {
       return absl::InvalidArgumentError(
-          std::string(what.empty() ? "" : what + ": ") +
-          std::string(C::kName) + ": " + std::string(model.status().message()));
+          std::string(what.empty() ? "" : what + ": ") + std::string(C::kName) +
+          ": " + std::string(model.status().message()));
     }
     return AnyPipeline(*std::move(model), std::string(C::kName));
   };

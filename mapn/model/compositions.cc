@@ -32,9 +32,8 @@ template class PipelineStream<SimpleBaselineEncoder, MotionWarpConvLstm,
                               CausalResidualGate, DeconvHead>;
 
 const CompositionTable& DefaultCompositions() {
-  static const CompositionTable* const table =
-      new CompositionTable(CompositionTable::Of<
-                           Mapn, PerFrameSimpleBaseline, IFrameOnlyNoWarp,
+  static const CompositionTable* const table = new CompositionTable(
+      CompositionTable::Of<Mapn, PerFrameSimpleBaseline, IFrameOnlyNoWarp,
                            IFrameOnlyWarp, AlwaysExtractWarp, FrameGateWarp,
                            MapnGateNoTemporalNoPe, MapnGateNoPe,
                            FixedIntervalWarp, ResidualEnergyWarp, CausalMapn,

@@ -79,15 +79,15 @@ using AlwaysExtractWarp =
                               AlwaysExtract>;
 using FrameGateWarp =
     SimpleBaselineComposition<"frame_gate", MotionWarpConvLstm, FrameGate>;
-using Mapn = SimpleBaselineComposition<"mapn", MotionWarpConvLstm, ResidualGate>;
+using Mapn =
+    SimpleBaselineComposition<"mapn", MotionWarpConvLstm, ResidualGate>;
 
 // Table 2.
 using MapnGateNoTemporalNoPe =
     SimpleBaselineComposition<"gate_no_temporal_no_pe", MotionWarpConvLstm,
                               ResidualGateNoTemporalNoPe>;
-using MapnGateNoPe =
-    SimpleBaselineComposition<"gate_no_pe", MotionWarpConvLstm,
-                              ResidualGateNoPe>;
+using MapnGateNoPe = SimpleBaselineComposition<"gate_no_pe", MotionWarpConvLstm,
+                                               ResidualGateNoPe>;
 
 // Beyond the paper.
 using PerFrameSimpleBaseline =
@@ -98,9 +98,8 @@ using FixedIntervalWarp =
 using ResidualEnergyWarp =
     SimpleBaselineComposition<"residual_energy", MotionWarpConvLstm,
                               ResidualEnergyGate>;
-using CausalMapn =
-    SimpleBaselineComposition<"causal_mapn", MotionWarpConvLstm,
-                              CausalResidualGate>;
+using CausalMapn = SimpleBaselineComposition<"causal_mapn", MotionWarpConvLstm,
+                                             CausalResidualGate>;
 
 // Pretrained pose models.
 using PerFrameMoveNet =
@@ -110,9 +109,9 @@ using PerFrameMoveNet =
 // residual gate picks, the motion-warped ConvLSTM on its stride-4 features
 // in between, its head on every frame (movenet/pretrained.h starts one from
 // the pretrained weights).
-using MoveNetMapn = Composition<"movenet_mapn", movenet::MoveNetEncoder,
-                                MotionWarpConvLstm, ResidualGate,
-                                movenet::MoveNetHead>;
+using MoveNetMapn =
+    Composition<"movenet_mapn", movenet::MoveNetEncoder, MotionWarpConvLstm,
+                ResidualGate, movenet::MoveNetHead>;
 
 // Streaming for the causal compositions.
 using CausalMapnStream =

@@ -33,8 +33,8 @@
 #include <tuple>
 #include <vector>
 
-#include "mapn/model/flops.h"
 #include "absl/status/status.h"
+#include "mapn/model/flops.h"
 #include "mapn/model/options.h"
 
 namespace mapn::model {

@@ -12,13 +12,20 @@ namespace {
 
 // Version 1's fields and defaults.
 nlohmann::json LegacyDefaults() {
-  return {{"backbone_depth", 18},         {"backbone_width", 64},
-          {"input_size", 256},            {"joints", 13},
-          {"head_channels", 256},         {"lstm_kernel", 3},
-          {"gate_downsample", 8},         {"gate_conv1_channels", 16},
-          {"gate_conv2_channels", 32},    {"gate_pe_dims", 8},
-          {"gate_temporal_channels", 32}, {"gate_temporal_kernel", 3},
-          {"keyframe_interval", 4},       {"energy_threshold", 0.02}};
+  return {{"backbone_depth", 18},
+          {"backbone_width", 64},
+          {"input_size", 256},
+          {"joints", 13},
+          {"head_channels", 256},
+          {"lstm_kernel", 3},
+          {"gate_downsample", 8},
+          {"gate_conv1_channels", 16},
+          {"gate_conv2_channels", 32},
+          {"gate_pe_dims", 8},
+          {"gate_temporal_channels", 32},
+          {"gate_temporal_kernel", 3},
+          {"keyframe_interval", 4},
+          {"energy_threshold", 0.02}};
 }
 
 // The encoder's output channels in version 1: 8 x width for ResNet-18/34,
@@ -55,16 +62,17 @@ absl::StatusOr<std::vector<std::string>> ComponentNamesOf(
   }
   names.push_back(std::string(absl::StripAsciiWhitespace(current)));
   if (names.size() != 4) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "'", type_name, "' does not name four components"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", type_name, "' does not name four components"));
   }
   return names;
 }
 
-absl::StatusOr<std::string> LegacyConfigToOptions(const std::string& config_json,
-                                                  const std::string& type_name,
-                                                  const std::string& what) {
-  const nlohmann::json given = nlohmann::json::parse(config_json, nullptr, false);
+absl::StatusOr<std::string> LegacyConfigToOptions(
+    const std::string& config_json, const std::string& type_name,
+    const std::string& what) {
+  const nlohmann::json given =
+      nlohmann::json::parse(config_json, nullptr, false);
   if (given.is_discarded() || !given.is_object()) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": its model config is not a JSON object"));
@@ -114,9 +122,9 @@ absl::StatusOr<std::string> LegacyConfigToOptions(const std::string& config_json
       o["out_channels"] = c["joints"];
     } else if (name != "PassThrough" && name != "AlwaysExtract" &&
                name != "NeverExtract") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, " was written by an earlier mapn with component ", name,
-          ", whose options it cannot tell"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " was written by an earlier mapn with component ",
+                       name, ", whose options it cannot tell"));
     }
     static const char* const kRoles[] = {"extractor", "propagator", "policy",
                                          "head"};

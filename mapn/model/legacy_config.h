@@ -32,9 +32,9 @@ absl::StatusOr<std::vector<std::string>> ComponentNamesOf(
 // The options JSON of the pipeline `type_name` whose version-1 config is
 // `config_json`; `what` names the file in messages (an unknown field, or a
 // component version 1 did not have).
-absl::StatusOr<std::string> LegacyConfigToOptions(const std::string& config_json,
-                                                  const std::string& type_name,
-                                                  const std::string& what);
+absl::StatusOr<std::string> LegacyConfigToOptions(
+    const std::string& config_json, const std::string& type_name,
+    const std::string& what);
 
 }  // namespace mapn::model
 

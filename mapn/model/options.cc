@@ -37,8 +37,8 @@ std::string Spelled(const OptionValue& value) {
 }
 
 absl::Status Expected(const OptionValue& like, const OptionValue& got) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "must be ", OptionTypeName(like), ", got ", Spelled(got)));
+  return absl::InvalidArgumentError(
+      absl::StrCat("must be ", OptionTypeName(like), ", got ", Spelled(got)));
 }
 
 }  // namespace

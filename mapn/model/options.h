@@ -68,8 +68,8 @@ struct OptionField {
 };
 
 template <typename O>
-concept ComponentOptions =
-    std::default_initializable<O> && std::copyable<O> && requires(const O& o) {
+concept ComponentOptions = std::default_initializable<O> && std::copyable<O> &&
+    requires(const O& o) {
   O::Fields();
   { o.Validate() } -> std::same_as<absl::Status>;
 };
@@ -97,8 +97,8 @@ std::vector<NamedOption> OptionValues(const O& options) {
   std::vector<NamedOption> out;
   std::apply(
       [&](const auto&... field) {
-        (out.push_back(NamedOption{field.name, OptionValue(options.*
-                                                           (field.member))}),
+        (out.push_back(
+             NamedOption{field.name, OptionValue(options.*(field.member))}),
          ...);
       },
       O::Fields());

@@ -19,9 +19,8 @@ absl::StatusOr<OptionValue> FromJson(const nlohmann::ordered_json& j,
   if (j.is_number_integer()) return OptionValue(j.get<int64_t>());
   if (j.is_number()) return OptionValue(j.get<double>());
   if (j.is_string()) return OptionValue(j.get<std::string>());
-  return absl::InvalidArgumentError(
-      absl::StrCat(what, " must be a number, a bool or a string, got ",
-                   j.dump()));
+  return absl::InvalidArgumentError(absl::StrCat(
+      what, " must be a number, a bool or a string, got ", j.dump()));
 }
 
 int RoleIndex(std::string_view role) {
@@ -81,8 +80,8 @@ absl::StatusOr<PipelineOptionValues> ParsePipelineOptions(
           "' (expected input_size, extractor, propagator, policy, head)"));
     }
     if (!value.is_object()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, ": the ", key, " options must be a JSON object"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": the ", key, " options must be a JSON object"));
     }
     for (const auto& [name, v] : value.items()) {
       absl::StatusOr<OptionValue> parsed =
@@ -103,8 +102,7 @@ absl::Status ApplyOptionOverride(std::string_view assignment,
                      " (expected ROLE.NAME=VALUE, ROLE one of extractor, "
                      "propagator, policy, head, or input_size=VALUE)"));
   };
-  if (eq == std::string_view::npos || eq == 0 ||
-      eq + 1 == assignment.size()) {
+  if (eq == std::string_view::npos || eq == 0 || eq + 1 == assignment.size()) {
     return bad("no '='");
   }
   const std::string_view path = assignment.substr(0, eq);

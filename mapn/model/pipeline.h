@@ -156,9 +156,7 @@ class PipelineImpl : public torch::nn::Module {
   }
   int64_t FeatureSize() const { return input_size_ / extractor_->stride(); }
   // H of the H x H maps the head outputs.
-  int64_t heatmap_size() const {
-    return FeatureSize() * head_->upsampling();
-  }
+  int64_t heatmap_size() const { return FeatureSize() * head_->upsampling(); }
 
   Extractor& extractor() { return extractor_; }
   Propagator& propagator() { return propagator_; }
@@ -255,10 +253,9 @@ template <PipelineModel Model>
 PipelineOptionValues ToOptionValues(const typename Model::Options& options) {
   PipelineOptionValues values;
   values.input_size = options.input_size;
-  values.components = {OptionValues(options.extractor),
-                       OptionValues(options.propagator),
-                       OptionValues(options.policy),
-                       OptionValues(options.head)};
+  values.components = {
+      OptionValues(options.extractor), OptionValues(options.propagator),
+      OptionValues(options.policy), OptionValues(options.head)};
   return values;
 }
 
@@ -269,14 +266,12 @@ absl::StatusOr<typename Model::Options> FromOptionValues(
   Options options;
   if (values.input_size != 0) options.input_size = values.input_size;
   const std::string prefix = what.empty() ? "" : absl::StrCat(what, ": ");
-  MAPN_ASSIGN_OR_RETURN(
-      options.extractor,
-      OptionsFromValues<typename Options::ExtractorOptions>(
-          values.components[0], prefix + "extractor"));
-  MAPN_ASSIGN_OR_RETURN(
-      options.propagator,
-      OptionsFromValues<typename Options::PropagatorOptions>(
-          values.components[1], prefix + "propagator"));
+  MAPN_ASSIGN_OR_RETURN(options.extractor,
+                        OptionsFromValues<typename Options::ExtractorOptions>(
+                            values.components[0], prefix + "extractor"));
+  MAPN_ASSIGN_OR_RETURN(options.propagator,
+                        OptionsFromValues<typename Options::PropagatorOptions>(
+                            values.components[1], prefix + "propagator"));
   MAPN_ASSIGN_OR_RETURN(options.policy,
                         OptionsFromValues<typename Options::PolicyOptions>(
                             values.components[2], prefix + "policy"));
@@ -323,8 +318,8 @@ class PipelineStream {
 template <FeatureExtractor E, StatePropagator P, SkipPolicy S, HeatmapHead H>
 absl::Status PipelineImpl<E, P, S, H>::Validate(const Options& options) {
   if (options.input_size < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "input_size must be positive, got ", options.input_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("input_size must be positive, got ", options.input_size));
   }
   const auto check = [](const char* role, const absl::Status& status) {
     if (status.ok()) return status;
@@ -414,8 +409,8 @@ absl::StatusOr<at::Tensor> PipelineImpl<E, P, S, H>::Keypoints(
     MAPN_RETURN_IF_ERROR(
         CheckMaps(maps, head_->out_channels(), map_size, ComponentName<H>()));
     const at::Tensor keypoints = head_->Keypoints(maps);
-    MAPN_RETURN_IF_ERROR(CheckKeypoints(keypoints, maps.size(0), joints(),
-                                        ComponentName<H>()));
+    MAPN_RETURN_IF_ERROR(
+        CheckKeypoints(keypoints, maps.size(0), joints(), ComponentName<H>()));
     return MapToInputKeypoints(keypoints, input_size_, map_size);
   } else {
     // HeatmapKeypoints checks the shape too, but could only call the head

@@ -64,10 +64,10 @@ absl::Status CheckWiring(const WiringFacts& f) {
         " (propagator.in_channels; 0 wires it to the extractor's)"));
   }
   if (f.head_in_channels != f.extractor_channels) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        f.extractor, " gives ", f.extractor_channels, " channels but ", f.head,
-        " decodes ", f.head_in_channels,
-        " (head.in_channels; 0 wires it to the extractor's)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(f.extractor, " gives ", f.extractor_channels,
+                     " channels but ", f.head, " decodes ", f.head_in_channels,
+                     " (head.in_channels; 0 wires it to the extractor's)"));
   }
   return absl::OkStatus();
 }

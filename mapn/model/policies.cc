@@ -103,9 +103,8 @@ LearnedGateImpl<kInput, kTemporal, kPe>::LearnedGateImpl(const Options& options)
       options.conv2_channels + 3 +
       (kPe == PositionalEncoding::kOn ? options.pe_dims : 0);
   temporal1_ = register_module(
-      "temporal1",
-      nn::Conv1d(nn::Conv1dOptions(features, options.temporal_channels,
-                                   temporal_kernel_)));
+      "temporal1", nn::Conv1d(nn::Conv1dOptions(
+                       features, options.temporal_channels, temporal_kernel_)));
   temporal2_ = register_module(
       "temporal2", nn::Conv1d(nn::Conv1dOptions(options.temporal_channels, 1,
                                                 temporal_kernel_)));
@@ -201,13 +200,13 @@ MacCount LearnedGateImpl<kInput, kTemporal, kPe>::Macs(int64_t input_size,
   const int64_t features =
       options_.conv2_channels + 3 +
       (kPe == PositionalEncoding::kOn ? options_.pe_dims : 0);
-  MacCount per_frame = ConvMacs(3, options_.conv1_channels, 3, 3, s1, s1) +
-                       ConvMacs(options_.conv1_channels,
-                                options_.conv2_channels, 3, 3, s2, s2);
-  const MacCount temporal = ConvMacs(features, options_.temporal_channels,
-                                     1, temporal_kernel_, 1, length) +
-                            ConvMacs(options_.temporal_channels, 1, 1,
-                                     temporal_kernel_, 1, length);
+  MacCount per_frame =
+      ConvMacs(3, options_.conv1_channels, 3, 3, s1, s1) +
+      ConvMacs(options_.conv1_channels, options_.conv2_channels, 3, 3, s2, s2);
+  const MacCount temporal =
+      ConvMacs(features, options_.temporal_channels, 1, temporal_kernel_, 1,
+               length) +
+      ConvMacs(options_.temporal_channels, 1, 1, temporal_kernel_, 1, length);
   return per_frame * static_cast<double>(length) + temporal;
 }
 
@@ -252,7 +251,8 @@ GateOutput FixedIntervalKeyframesImpl::Decide(const GopBatch& batch,
                                               GateMode /*mode*/) {
   const int64_t t = batch.valid.size(1);
   const at::Tensor index = at::arange(t, at::kLong);
-  const at::Tensor row = (index.remainder(options_.interval) == 0).to(at::kFloat);
+  const at::Tensor row =
+      (index.remainder(options_.interval) == 0).to(at::kFloat);
   const at::Tensor g =
       row.unsqueeze(0).expand({batch.valid.size(0), t}).to(batch.rgb.device());
   return {ApplyKeyframeAndPadding(g, batch.valid), at::Tensor()};

@@ -46,9 +46,9 @@
 #include <string>
 #include <tuple>
 
+#include "absl/status/status.h"
 #include "mapn/model/concepts.h"
 #include "mapn/model/flops.h"
-#include "absl/status/status.h"
 #include "mapn/model/options.h"
 #include "mapn/model/pipeline_support.h"
 #include "mapn/video/gop.h"

@@ -39,8 +39,8 @@
 #include <string>
 #include <tuple>
 
-#include "mapn/model/flops.h"
 #include "absl/status/status.h"
+#include "mapn/model/flops.h"
 #include "mapn/model/options.h"
 
 namespace mapn::model {
@@ -66,9 +66,8 @@ struct ConvLstmOptions {
   int64_t kernel = 3;
 
   static constexpr auto Fields() {
-    return std::tuple{
-        OptionField{"in_channels", &ConvLstmOptions::in_channels},
-        OptionField{"kernel", &ConvLstmOptions::kernel}};
+    return std::tuple{OptionField{"in_channels", &ConvLstmOptions::in_channels},
+                      OptionField{"kernel", &ConvLstmOptions::kernel}};
   }
   absl::Status Validate() const;
 };

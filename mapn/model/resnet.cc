@@ -102,8 +102,8 @@ absl::Status SimpleBaselineEncoderOptions::Validate() const {
 }
 
 int64_t SimpleBaselineEncoderImpl::OutputChannels(const Options& options) {
-  return ResNetChannels({.depth = static_cast<int>(options.depth),
-                         .base_width = options.width});
+  return ResNetChannels(
+      {.depth = static_cast<int>(options.depth), .base_width = options.width});
 }
 
 SimpleBaselineEncoderImpl::SimpleBaselineEncoderImpl(const Options& options)

@@ -26,8 +26,8 @@
 #include <string>
 #include <tuple>
 
-#include "mapn/model/flops.h"
 #include "absl/status/status.h"
+#include "mapn/model/flops.h"
 #include "mapn/model/options.h"
 
 namespace mapn::model {

@@ -235,9 +235,9 @@ absl::StatusOr<at::Tensor> Constant(const tfjs::GraphModel& graph,
 
 absl::Status MoveNetOptions::Validate() const {
   if (variant != kThunder && variant != kLightning) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "variant must be '", kThunder, "' or '", kLightning, "', got '",
-        variant, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("variant must be '", kThunder, "' or '", kLightning,
+                     "', got '", variant, "'"));
   }
   return absl::OkStatus();
 }
@@ -563,8 +563,8 @@ at::Tensor MoveNetHeadImpl::Keypoints(const at::Tensor& maps) const {
 absl::Status MoveNetHeadImpl::ValidateInputSize(int64_t input_size) const {
   if (input_size != options_.input_size()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "MoveNet ", options_.variant, " decodes ", options_.input_size(),
-        " x ", options_.input_size(), " inputs, not ", input_size));
+        "MoveNet ", options_.variant, " decodes ", options_.input_size(), " x ",
+        options_.input_size(), " inputs, not ", input_size));
   }
   return absl::OkStatus();
 }

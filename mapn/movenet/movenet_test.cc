@@ -13,9 +13,9 @@
 #include <map>
 #include <string>
 
+#include "mapn/model/compositions.h"
 #include "mapn/model/concepts.h"
 #include "mapn/model/flops.h"
-#include "mapn/model/compositions.h"
 #include "mapn/movenet/pretrained.h"
 #include "mapn/testing/shared_data.h"
 #include "mapn/tfjs/golden_frames.h"
@@ -225,13 +225,11 @@ TEST(MoveNetParityTest, PipelineGivesTheGraphsKeypoints) {
   wrong.head.variant = kLightning;
   const absl::Status refused =
       model::MakeModel<model::PerFrameMoveNet>(wrong).status();
-  EXPECT_NE(refused.message().find("192"), absl::string_view::npos)
-      << refused;
+  EXPECT_NE(refused.message().find("192"), absl::string_view::npos) << refused;
   EXPECT_EQ(result->macs(0, 1).true_macs,
             net->encoder->Macs(s).true_macs +
                 net->head->Macs(s / 4, s / 4).true_macs);
 }
-
 
 // A window of `t` frames at `s` pixels: random pictures, a uniform motion
 // of (2, -1) input pixels and a residual that is large on frame 2 only.
@@ -295,7 +293,8 @@ TEST(MoveNetMapnTest, PretrainedStartEqualsMoveNetOnTheKeyframe) {
     GTEST_SKIP() << tfjs::FindModel("movenet-lightning").status().message();
   }
   at::manual_seed(4);
-  absl::StatusOr<model::AnyPipeline> mapn = MoveNetMapnFromPretrained(kLightning);
+  absl::StatusOr<model::AnyPipeline> mapn =
+      MoveNetMapnFromPretrained(kLightning);
   ASSERT_TRUE(mapn.ok()) << mapn.status();
   EXPECT_EQ(mapn->composition(), "movenet_mapn");
   EXPECT_TRUE(mapn->learned_policy());

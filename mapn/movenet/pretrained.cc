@@ -17,8 +17,8 @@ absl::StatusOr<model::AnyPipeline> PretrainedMoveNet(
                                   model::PassThrough(), model::AlwaysExtract(),
                                   net.head);
   pipeline->eval();
-  return model::AnyPipeline(
-      std::move(pipeline), std::string(model::PerFrameMoveNet::kName));
+  return model::AnyPipeline(std::move(pipeline),
+                            std::string(model::PerFrameMoveNet::kName));
 }
 
 absl::StatusOr<model::AnyPipeline> MoveNetMapnFromPretrained(

@@ -54,14 +54,13 @@ absl::Status CheckKeypoints(const at::Tensor& keypoints, int64_t n,
       keypoints.scalar_type() == at::kFloat) {
     return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      std::string(head), " should decode float keypoints [", n, ", ", joints,
-      ", 3], got ", Shape(keypoints)));
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(head), " should decode float keypoints [", n,
+                   ", ", joints, ", 3], got ", Shape(keypoints)));
 }
 
 absl::StatusOr<at::Tensor> HeatmapKeypoints(const at::Tensor& heatmaps,
-                                            int64_t joints,
-                                            int64_t input_size,
+                                            int64_t joints, int64_t input_size,
                                             int64_t heatmap_size) {
   absl::Status shape =
       CheckMaps(heatmaps, joints, heatmap_size, "the heatmap head");
@@ -72,16 +71,15 @@ absl::StatusOr<at::Tensor> HeatmapKeypoints(const at::Tensor& heatmaps,
                  -1);
 }
 
-at::Tensor MapToInputKeypoints(const at::Tensor& keypoints,
-                               int64_t input_size, int64_t map_size) {
-  return at::cat({HeatmapToInput(keypoints.narrow(-1, 0, 2), input_size,
-                                 map_size),
-                  keypoints.narrow(-1, 2, 1)},
-                 -1);
+at::Tensor MapToInputKeypoints(const at::Tensor& keypoints, int64_t input_size,
+                               int64_t map_size) {
+  return at::cat(
+      {HeatmapToInput(keypoints.narrow(-1, 0, 2), input_size, map_size),
+       keypoints.narrow(-1, 2, 1)},
+      -1);
 }
 
-at::Tensor ToSourcePixels(const at::Tensor& keypoints,
-                          const Affine2D& m) {
+at::Tensor ToSourcePixels(const at::Tensor& keypoints, const Affine2D& m) {
   const at::Tensor k = keypoints.to(at::kCPU, at::kFloat).contiguous();
   const at::Tensor x = k.select(-1, 0);
   const at::Tensor y = k.select(-1, 1);
@@ -90,8 +88,7 @@ at::Tensor ToSourcePixels(const at::Tensor& keypoints,
   const at::Tensor yd = y.to(at::kDouble);
   const at::Tensor sx = xd * m.a + yd * m.b + m.tx;
   const at::Tensor sy = xd * m.c + yd * m.d + m.ty;
-  return at::stack({sx.to(at::kFloat), sy.to(at::kFloat), k.select(-1, 2)},
-                   -1);
+  return at::stack({sx.to(at::kFloat), sy.to(at::kFloat), k.select(-1, 2)}, -1);
 }
 
 }  // namespace mapn

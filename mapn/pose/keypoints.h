@@ -57,13 +57,12 @@ absl::Status CheckKeypoints(const at::Tensor& keypoints, int64_t n,
 // higher neighbour (DecodeHeatmaps), its peak as the score. CheckMaps
 // first.
 absl::StatusOr<at::Tensor> HeatmapKeypoints(const at::Tensor& heatmaps,
-                                            int64_t joints,
-                                            int64_t input_size,
+                                            int64_t joints, int64_t input_size,
                                             int64_t heatmap_size);
 
 // Keypoints [..., 3] in map pixels -> the same in input pixels.
-at::Tensor MapToInputKeypoints(const at::Tensor& keypoints,
-                               int64_t input_size, int64_t map_size);
+at::Tensor MapToInputKeypoints(const at::Tensor& keypoints, int64_t input_size,
+                               int64_t map_size);
 
 // Keypoints [..., 3] in input pixels -> source pixels through
 // `output_to_source`; the scores are kept. On the CPU, as float.

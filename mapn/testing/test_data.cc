@@ -92,14 +92,10 @@ absl::StatusOr<PoseDataset> MakeTinySynthPose(const std::string& dir, int clips,
 }
 
 std::vector<std::string> TinyModelSettings(int64_t joints) {
-  return {"input_size=64",
-          "extractor.width=8",
-          "head.width=16",
-          absl::StrCat("head.out_channels=", joints),
-          "policy.conv1_channels=4",
-          "policy.conv2_channels=8",
-          "policy.pe_dims=4",
-          "policy.temporal_channels=8"};
+  return {"input_size=64",           "extractor.width=8",
+          "head.width=16",           absl::StrCat("head.out_channels=", joints),
+          "policy.conv1_channels=4", "policy.conv2_channels=8",
+          "policy.pe_dims=4",        "policy.temporal_channels=8"};
 }
 
 absl::StatusOr<model::AnyPipeline> MakeTinyModel(

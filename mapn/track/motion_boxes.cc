@@ -69,12 +69,12 @@ BoxShift MedianBoxShift(const at::Tensor& motion, const at::Tensor& intra,
   if (xs.empty() && centre_inside) {
     // A box too small for its core to hold a block centre: the block under
     // its centre votes.
-    const int64_t bx = std::clamp<int64_t>(
-        static_cast<int64_t>(std::floor(cx / kMotionBlock)), 0,
-        blocks_wide - 1);
-    const int64_t by = std::clamp<int64_t>(
-        static_cast<int64_t>(std::floor(cy / kMotionBlock)), 0,
-        blocks_high - 1);
+    const int64_t bx =
+        std::clamp<int64_t>(static_cast<int64_t>(std::floor(cx / kMotionBlock)),
+                            0, blocks_wide - 1);
+    const int64_t by =
+        std::clamp<int64_t>(static_cast<int64_t>(std::floor(cy / kMotionBlock)),
+                            0, blocks_high - 1);
     if (!is_intra[0][by][bx]) {
       xs.push_back(mv[0][by][bx]);
       ys.push_back(mv[1][by][bx]);

@@ -30,7 +30,6 @@ std::string Fixed(double v, int decimals) {
   return std::isfinite(v) ? absl::StrFormat("%.*f", decimals, v) : "-";
 }
 
-
 // OK when a runner's result covers `b` windows of `t_len` frames.
 absl::Status CheckRunResult(const model::RunResult& out, int64_t b,
                             int64_t t_len) {
@@ -39,8 +38,8 @@ absl::Status CheckRunResult(const model::RunResult& out, int64_t b,
       static_cast<int64_t>(out.frame_macs.size()) != b * t_len) {
     return absl::InternalError(absl::StrCat(
         "Run() returned maps of shape ", model::ShapeString(out.heatmaps),
-        " and ", out.frame_macs.size(), " MAC entries for ", b,
-        " windows of ", t_len, " frames"));
+        " and ", out.frame_macs.size(), " MAC entries for ", b, " windows of ",
+        t_len, " frames"));
   }
   return absl::OkStatus();
 }

@@ -47,9 +47,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "mapn/eval/pck.h"
+#include "mapn/model/any_pipeline.h"
 #include "mapn/model/flops.h"
 #include "mapn/model/pipeline_support.h"
-#include "mapn/model/any_pipeline.h"
 #include "mapn/train/pose_windows.h"
 
 namespace mapn::train {

@@ -233,10 +233,9 @@ absl::Status PoseWindows::CheckFits(int64_t input_size, int64_t joints) const {
         " but the model's input_size is ", input_size));
   }
   if (num_joints() != joints) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the dataset has ", num_joints(), " joints (",
-                     dataset().joints.name, ") but the model predicts ",
-                     joints));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the dataset has ", num_joints(), " joints (", dataset().joints.name,
+        ") but the model predicts ", joints));
   }
   return absl::OkStatus();
 }

@@ -23,10 +23,10 @@
 #include "mapn/model/composition.h"
 #include "mapn/model/compositions.h"
 #include "mapn/pose/heatmaps.h"
-#include "mapn/train/augmentation.h"
-#include "mapn/train/evaluate.h"
 #include "mapn/pose/keypoints.h"
 #include "mapn/testing/test_data.h"
+#include "mapn/train/augmentation.h"
+#include "mapn/train/evaluate.h"
 #include "mapn/train/training_state.h"
 #include "mapn/video/test_clips.h"
 #include "nlohmann/json.hpp"
@@ -320,10 +320,9 @@ TEST(EvaluateTest, GroundTruthHeatmapsScorePck100) {
   absl::StatusOr<PoseWindows> windows = PoseWindows::Create(
       *std::move(dots), {.input_size = kSize, .cache_megabytes = 0});
   ASSERT_TRUE(windows.ok());
-  const AnyPipeline model(
-      model::PerFrameSimpleBaseline(
-          TinyOptions<model::PerFrameSimpleBaseline>()),
-      "simple_baseline");
+  const AnyPipeline model(model::PerFrameSimpleBaseline(
+                              TinyOptions<model::PerFrameSimpleBaseline>()),
+                          "simple_baseline");
   absl::StatusOr<EvalResult> result = EvaluateWithRunner(
       model, TruthRunner(model), *windows,
       {.label = "truth", .batch_size = 2, .keep_predictions = true});
@@ -410,11 +409,10 @@ TEST(TrainingStateTest, RoundTripsAndLoadsMatchingWeights) {
   model::Mapn mapn(TinyOptions<model::Mapn>());
   const AnyPipeline any_baseline(baseline, "simple_baseline");
   TrainingState state;
-  state.model = model::ModelFile{
-      .type_name = any_baseline.type_name(),
-      .composition = "simple_baseline",
-      .options_json = any_baseline.options_json(),
-      .tensors = model::ModuleTensors(*baseline)};
+  state.model = model::ModelFile{.type_name = any_baseline.type_name(),
+                                 .composition = "simple_baseline",
+                                 .options_json = any_baseline.options_json(),
+                                 .tensors = model::ModuleTensors(*baseline)};
   state.stage = 1;
   state.epochs_done = 3;
   state.epoch_losses = {0.5, 0.25, 0.125};
@@ -461,7 +459,8 @@ TEST(TrainingStateTest, RoundTripsAndLoadsMatchingWeights) {
   // from it or from the training state, typed or not.
   const std::string model_path = TestPath("mapn.ckpt");
   ASSERT_TRUE(model::SaveModel(model_path, mapn).ok());
-  absl::StatusOr<model::Mapn> loaded = model::LoadModel<model::Mapn>(model_path);
+  absl::StatusOr<model::Mapn> loaded =
+      model::LoadModel<model::Mapn>(model_path);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_TRUE(at::equal((*loaded)->policy()->parameters()[0],
                         mapn->policy()->parameters()[0]));

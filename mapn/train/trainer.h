@@ -20,8 +20,8 @@
 // Loss (15): the Simple Baseline's weighted heatmap MSE (mapn/pose/
 // heatmaps.h; Gaussian targets with sigma 2 heatmap pixels) over the valid
 // frames of the batch, plus, when the policy is learned (kLearned) and the
-// stage is 3 or 4, lambda * ||g_mix||_1 / c over the valid P-frames, with c their
-// number: the term is the batch's keyframe rate among P-frames, so lambda
+// stage is 3 or 4, lambda * ||g_mix||_1 / c over the valid P-frames, with c
+// their number: the term is the batch's keyframe rate among P-frames, so lambda
 // is the loss one unit of that rate is worth.
 //
 // Optimiser: Adam (lr, betas, epsilon, weight decay; the paper's 1e-3 for

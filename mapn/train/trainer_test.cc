@@ -15,8 +15,8 @@
 #include "gtest/gtest.h"
 #include "mapn/model/checkpoint.h"
 #include "mapn/model/compositions.h"
-#include "mapn/train/pose_windows.h"
 #include "mapn/testing/test_data.h"
+#include "mapn/train/pose_windows.h"
 #include "mapn/train/training_state.h"
 #include "mapn/video/test_clips.h"
 
@@ -288,11 +288,11 @@ TEST_F(TrainerTest, AllStagesResumeAcrossStages) {
 }
 
 TEST_F(TrainerTest, StagesFollowTheComposition) {
-  model::PerFrameSimpleBaseline baseline(TinyOptions<model::PerFrameSimpleBaseline>());
+  model::PerFrameSimpleBaseline baseline(
+      TinyOptions<model::PerFrameSimpleBaseline>());
   model::IFrameOnlyWarp iframe(TinyOptions<model::IFrameOnlyWarp>());
   model::ResidualEnergyWarp energy(TinyOptions<model::ResidualEnergyWarp>());
-  EXPECT_EQ(StagesFor(Any(baseline)),
-            std::vector<Stage>{Stage::kSingleFrame});
+  EXPECT_EQ(StagesFor(Any(baseline)), std::vector<Stage>{Stage::kSingleFrame});
   const std::vector<Stage> no_gate = {Stage::kSingleFrame, Stage::kPropagation,
                                       Stage::kJoint};
   EXPECT_EQ(StagesFor(Any(iframe)), no_gate);
@@ -307,7 +307,8 @@ TEST_F(TrainerTest, StagesFollowTheComposition) {
 }
 
 TEST_F(TrainerTest, ProgressGoesToStderr) {
-  model::PerFrameSimpleBaseline model(TinyOptions<model::PerFrameSimpleBaseline>());
+  model::PerFrameSimpleBaseline model(
+      TinyOptions<model::PerFrameSimpleBaseline>());
   TrainOptions options = Quick(Stage::kSingleFrame, 1, 2);
   options.quiet = false;
   ::testing::internal::CaptureStderr();
@@ -347,7 +348,8 @@ TEST_F(TrainerTest, BadOptionsAndMismatchesAreErrors) {
       Train(iframe, *windows_, Quick(Stage::kGate, 1, 1)).status();
   EXPECT_EQ(gate.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(gate.message().find("training-free"), absl::string_view::npos);
-  model::PerFrameSimpleBaseline baseline(TinyOptions<model::PerFrameSimpleBaseline>());
+  model::PerFrameSimpleBaseline baseline(
+      TinyOptions<model::PerFrameSimpleBaseline>());
   EXPECT_EQ(Train(baseline, *windows_, Quick(Stage::kPropagation, 1, 1))
                 .status()
                 .code(),

@@ -4,7 +4,6 @@
 #include <ATen/core/Dict.h>
 #include <ATen/core/ivalue.h>
 
-
 #include "absl/strings/str_cat.h"
 #include "mapn/core/status_macros.h"
 #include "mapn/model/checkpoint.h"
