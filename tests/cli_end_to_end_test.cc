@@ -5,6 +5,10 @@
 // JSON, CSV, an overlay video and overlay PNGs; every bad flag or input is
 // refused with a message that names it and no partial output file.
 #include <ATen/ATen.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -15,6 +19,7 @@
 #include <vector>
 
 #include "absl/flags/reflection.h"
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "mapn/cli/context.h"
 #include "mapn/cli/subcommand.h"
@@ -28,6 +33,8 @@
 #include "mapn/video/test_clips.h"
 #include "mapn/viz/png.h"
 #include "nlohmann/json.hpp"
+
+extern char** environ;
 
 namespace mapn::cli {
 
@@ -1033,6 +1040,71 @@ TEST(CliTest, SlurmAndKubernetesExamplesPickTheirShard) {
   r = run(k8s, {});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_TRUE(Has(r.err, "needs a shard index")) << r.err;
+}
+
+
+// A shard killed mid-way (SIGKILL: no chance to clean up) and rerun does
+// only the videos it had not finished; every output it left is whole.
+TEST(CliTest, AKilledShardRerunFinishesOnlyWhatWasLeft) {
+  const std::string dir = TestPath("batch_killed");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::string list;
+  constexpr int kVideos = 8;
+  for (int i = 0; i < kVideos; ++i) {
+    const std::string name = "v" + std::to_string(i) + ".mp4";
+    std::filesystem::copy_file(Data() + "/mpeg4_gop12/0001.mp4",
+                               dir + "/" + name);
+    list += name + "\n";
+  }
+  ASSERT_TRUE(WriteFileAtomically(dir + "/videos.txt", list).ok());
+  const std::string out = dir + "/out";
+  const std::vector<std::string> flags = {
+      "--manifest=" + dir + "/videos.txt", "--out_dir=" + out,
+      "--checkpoint=" + Fixture().model, "--detector=none",
+      "--progress=never"};
+  // The mapn binary in a process of its own.
+  std::vector<std::string> args = {"mapn/cli/mapn", "estimate"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  ASSERT_EQ(::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(),
+                          environ),
+            0);
+  const auto done_records = [&] {
+    int n = 0;
+    std::error_code error;
+    for (const auto& e : std::filesystem::directory_iterator(out, error)) {
+      n += absl::EndsWith(e.path().string(), ".done.json");
+    }
+    return n;
+  };
+  // Killed once the first video is done.
+  for (int i = 0; i < 1200 && done_records() == 0; ++i) ::usleep(100000);
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const int finished = done_records();
+  ASSERT_GE(finished, 1);
+  if (finished == kVideos) GTEST_SKIP() << "the shard ended before the kill";
+  // What it left is whole: every poses file parses.
+  for (const auto& e : std::filesystem::directory_iterator(out)) {
+    if (absl::EndsWith(e.path().string(), ".poses.json")) {
+      EXPECT_FALSE(nlohmann::json::parse(ReadFile(e.path()).value(), nullptr,
+                                         false)
+                       .is_discarded())
+          << e.path();
+    }
+  }
+  std::vector<std::string> rerun = {"estimate"};
+  rerun.insert(rerun.end(), flags.begin(), flags.end());
+  const Outcome r = Mapn(rerun);
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Has(r.out, std::to_string(kVideos - finished) + " done, " +
+                             std::to_string(finished) + " already done"))
+      << r.out;
 }
 
 }  // namespace

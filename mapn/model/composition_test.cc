@@ -33,7 +33,8 @@ const std::vector<std::string> kDefaultNames = {"mapn",
                                                 "fixed_interval",
                                                 "residual_energy",
                                                 "causal_mapn",
-                                                "movenet"};
+                                                "movenet",
+                                                "movenet_mapn"};
 
 // A composition only this test knows, of a test extractor and library parts.
 using CountingComposition =
@@ -62,7 +63,8 @@ TEST(CompositionTableTest, DefaultNamesAreUniqueAndInTheDocumentedOrder) {
   EXPECT_EQ(table.NameList(),
             "mapn, simple_baseline, iframe_nowarp, iframe_warp, "
             "always_extract, frame_gate, gate_no_temporal_no_pe, gate_no_pe, "
-            "fixed_interval, residual_energy, causal_mapn, movenet");
+            "fixed_interval, residual_energy, causal_mapn, movenet, "
+            "movenet_mapn");
 }
 
 TEST(CompositionTableTest, NamesTheExpectedTypes) {
@@ -105,11 +107,12 @@ TEST(CompositionTableTest, NamesTheExpectedTypes) {
 // Whether a policy learns (training stages 3 and 4, the sparsity term) and
 // whether it is causal (live streams) come from the policy types.
 TEST(CompositionTableTest, LearnedAndCausalPolicies) {
-  const std::set<std::string> learned = {"mapn", "frame_gate", "gate_no_pe",
-                                         "gate_no_temporal_no_pe",
-                                         "causal_mapn"};
+  const std::set<std::string> learned = {
+      "mapn",        "frame_gate",  "gate_no_pe", "gate_no_temporal_no_pe",
+      "causal_mapn", "movenet_mapn"};
   // The centred temporal convolution sees frames after t.
-  const std::set<std::string> not_causal = {"mapn", "frame_gate", "gate_no_pe"};
+  const std::set<std::string> not_causal = {"mapn", "frame_gate", "gate_no_pe",
+                                            "movenet_mapn"};
   for (const CompositionEntry& entry : DefaultCompositions().entries()) {
     EXPECT_EQ(entry.learned_policy, learned.count(entry.name) == 1)
         << entry.name;
@@ -148,9 +151,9 @@ TEST(CompositionTableTest, DescribeListsEachCompositionsComponents) {
     EXPECT_NE(lines[i][4 + 24], ' ') << i;
     EXPECT_EQ(lines[i][4 + 23], ' ') << i;
   }
-  EXPECT_EQ(lines.back(), "    movenet" + std::string(17, ' ') +
-                              "MoveNetEncoder + PassThrough + AlwaysExtract + "
-                              "MoveNetHead");
+  EXPECT_EQ(lines.back(), "    movenet_mapn" + std::string(12, ' ') +
+                              "MoveNetEncoder + MotionWarpConvLstm + "
+                              "ResidualGate + MoveNetHead");
   EXPECT_NE(help.find("gate_no_temporal_no_pe  SimpleBaselineEncoder + "
                       "MotionWarpConvLstm + ResidualGateNoTemporalNoPe + "
                       "DeconvHead"),
