@@ -103,6 +103,21 @@ void BM_MoveNetEncoder(benchmark::State& state, const std::string& variant) {
           encoder->Macs(s).true_macs);
 }
 
+// The encoder on the four keyframes of a window at once (a batch of 4):
+// how much of the machine batching keyframes (across windows or people)
+// would use; its ms are per call, its rate per multiply-add.
+void BM_MoveNetEncoderBatch4(benchmark::State& state,
+                             const std::string& variant) {
+  const MoveNetOptions options{.variant = variant};
+  MoveNetEncoder encoder = Modules(options).encoder;
+  const at::NoGradGuard no_grad;
+  const int64_t s = options.input_size();
+  const at::Tensor rgb = at::rand({4, 3, s, s});
+  for (auto _ : state) benchmark::DoNotOptimize(encoder->Extract(rgb));
+  SetMacs(state, Name("BM_MoveNetEncoderBatch4", variant),
+          4 * encoder->Macs(s).true_macs);
+}
+
 void BM_MoveNetHead(benchmark::State& state, const std::string& variant) {
   const MoveNetOptions options{.variant = variant};
   MoveNetHead head = Modules(options).head;
@@ -161,6 +176,9 @@ void Setup(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_DenseConv3x3)->Apply(Setup);
 BENCHMARK_CAPTURE(BM_MoveNetEncoder, Lightning, kLightning)->Apply(Setup);
 BENCHMARK_CAPTURE(BM_MoveNetEncoder, Thunder, kThunder)->Apply(Setup);
+BENCHMARK_CAPTURE(BM_MoveNetEncoderBatch4, Lightning, kLightning)
+    ->Apply(Setup);
+BENCHMARK_CAPTURE(BM_MoveNetEncoderBatch4, Thunder, kThunder)->Apply(Setup);
 BENCHMARK_CAPTURE(BM_MoveNetHead, Lightning, kLightning)->Apply(Setup);
 BENCHMARK_CAPTURE(BM_MoveNetHead, Thunder, kThunder)->Apply(Setup);
 BENCHMARK_CAPTURE(BM_GraphModel, Lightning, kLightning)->Apply(Setup);
