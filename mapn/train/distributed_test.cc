@@ -41,6 +41,7 @@
 #include "mapn/train/pose_windows.h"
 #include "mapn/train/trainer.h"
 #include "mapn/video/test_clips.h"
+#include "mapn/testing/tiny_extractor.h"
 
 extern char** environ;
 
@@ -56,49 +57,7 @@ using model::MacCount;
 // own block (as PyTorch's DDP without SyncBatchNorm does), so a model with
 // it does not reach one process's weights; these components have none.
 
-// Stride 8: three 3 x 3 stride-2 convolutions.
-struct TinyExtractorOptions {
-  int64_t channels = 8;
-  static constexpr auto Fields() {
-    return std::tuple{
-        model::OptionField{"channels", &TinyExtractorOptions::channels}};
-  }
-  absl::Status Validate() const { return absl::OkStatus(); }
-};
-
-class TinyExtractorImpl : public torch::nn::Module {
- public:
-  using Options = TinyExtractorOptions;
-  explicit TinyExtractorImpl(const Options& options = {}) : options_(options) {
-    const int64_t c = options.channels;
-    for (int i = 0; i < 3; ++i) {
-      convs_.push_back(register_module(
-          "conv" + std::to_string(i),
-          torch::nn::Conv2d(torch::nn::Conv2dOptions(i == 0 ? 3 : c, c, 3)
-                                .stride(2)
-                                .padding(1))));
-    }
-  }
-  at::Tensor Extract(const at::Tensor& rgb) {
-    at::Tensor x = rgb;
-    for (auto& conv : convs_) x = at::relu(conv->forward(x));
-    return x;
-  }
-  int64_t channels() const { return options_.channels; }
-  int64_t stride() const { return 8; }
-  MacCount Macs(int64_t size) const {
-    const int64_t c = options_.channels;
-    return model::ConvMacs(3, c, 3, 3, size / 2, size / 2) +
-           model::ConvMacs(c, c, 3, 3, size / 4, size / 4) +
-           model::ConvMacs(c, c, 3, 3, size / 8, size / 8);
-  }
-  const Options& options() const { return options_; }
-
- private:
-  Options options_;
-  std::vector<torch::nn::Conv2d> convs_;
-};
-TORCH_MODULE(TinyExtractor);
+using mapn::testing::TinyExtractor;
 
 // J heatmaps at stride 4: a 3 x 3 convolution, upsampled 2 x bilinearly.
 struct UpsampleHeadOptions {
