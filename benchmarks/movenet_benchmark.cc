@@ -7,7 +7,10 @@
 // repetitions). Goal: the encoders reach at least
 // 0.25 of it (MobileNetV2's depthwise layers do little work per byte). The
 // TF.js graph interpreter on the same model is timed too when the model
-// cache exists (tools/setup.sh), for the native modules' speed-up.
+// cache exists (tools/setup.sh), for the native modules' speed-up. So are
+// the encoder on a batch of 4 frames and per-frame MoveNet as mapn runs it
+// (the "movenet" pipeline on a 12-frame window, extracted in one batch):
+// one frame's small layers do not keep two threads busy, a batch does.
 //
 // The last lines are
 //
@@ -34,6 +37,7 @@
 
 #include "benchmark/benchmark.h"
 #include "benchmarks/collecting_reporter.h"
+#include "mapn/model/compositions.h"
 #include "mapn/model/flops.h"
 #include "mapn/movenet/movenet.h"
 #include "mapn/tfjs/graph_model.h"
@@ -118,6 +122,37 @@ void BM_MoveNetEncoderBatch4(benchmark::State& state,
           4 * encoder->Macs(s).true_macs);
 }
 
+// Per-frame MoveNet as mapn runs it (`mapn estimate --model
+// movenet_lightning`): the "movenet" pipeline's Run() on a window of 12
+// frames, which extracts them in one batch; its ms are per window, its rate
+// over the 12 frames' encoder and head multiply-adds.
+void BM_PerFrameMoveNetWindow(benchmark::State& state,
+                              const std::string& variant) {
+  const MoveNetOptions options{.variant = variant};
+  MoveNet net = Modules(options);
+  mapn::model::PerFrameMoveNet pipeline(options.input_size(), net.encoder,
+                                        mapn::model::PassThrough(),
+                                        mapn::model::AlwaysExtract(), net.head);
+  pipeline->eval();
+  const int64_t s = options.input_size(), t = 12;
+  mapn::GopBatch batch;
+  batch.rgb = at::rand({1, t, 3, s, s});
+  batch.motion = at::zeros({1, t, 2, s, s});
+  batch.residual = at::zeros({1, t, 3, s, s});
+  batch.valid = at::ones({1, t}, at::kBool);
+  for (auto _ : state) {
+    absl::StatusOr<mapn::model::RunResult> result = pipeline->Run(batch);
+    if (!result.ok()) {
+      state.SkipWithError(std::string(result.status().message()).c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(result->heatmaps);
+  }
+  SetMacs(state, Name("BM_PerFrameMoveNetWindow", variant),
+          t * (net.encoder->Macs(s).true_macs +
+               net.head->Macs(s / 4, s / 4).true_macs));
+}
+
 void BM_MoveNetHead(benchmark::State& state, const std::string& variant) {
   const MoveNetOptions options{.variant = variant};
   MoveNetHead head = Modules(options).head;
@@ -176,9 +211,11 @@ void Setup(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_DenseConv3x3)->Apply(Setup);
 BENCHMARK_CAPTURE(BM_MoveNetEncoder, Lightning, kLightning)->Apply(Setup);
 BENCHMARK_CAPTURE(BM_MoveNetEncoder, Thunder, kThunder)->Apply(Setup);
-BENCHMARK_CAPTURE(BM_MoveNetEncoderBatch4, Lightning, kLightning)
-    ->Apply(Setup);
+BENCHMARK_CAPTURE(BM_MoveNetEncoderBatch4, Lightning, kLightning)->Apply(Setup);
 BENCHMARK_CAPTURE(BM_MoveNetEncoderBatch4, Thunder, kThunder)->Apply(Setup);
+BENCHMARK_CAPTURE(BM_PerFrameMoveNetWindow, Lightning, kLightning)
+    ->Apply(Setup);
+BENCHMARK_CAPTURE(BM_PerFrameMoveNetWindow, Thunder, kThunder)->Apply(Setup);
 BENCHMARK_CAPTURE(BM_MoveNetHead, Lightning, kLightning)->Apply(Setup);
 BENCHMARK_CAPTURE(BM_MoveNetHead, Thunder, kThunder)->Apply(Setup);
 BENCHMARK_CAPTURE(BM_GraphModel, Lightning, kLightning)->Apply(Setup);

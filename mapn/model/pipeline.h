@@ -14,12 +14,13 @@
 //   4. the head decodes every frame's state into heatmaps.
 //
 // Run() is inference (hard decisions, no autograd, per-frame MACs of what
-// actually ran). Forward() is training: heatmaps and g_mix for eq. (15),
-// with x_t = Extract(F_t) * g_mix (eq. (14)), optional decision overrides
-// and the single-frame stage-1 mode. Keypoints() turns heatmaps into
-// keypoints in input pixels. PipelineStream runs a causal composition frame
-// by frame, for live streams, with the results of Run(). The paper's
-// composition and the ablations are named in compositions.h.
+// actually ran); it extracts all the frames a window's decisions select in
+// one batch before stepping through the window. Forward() is training: heatmaps
+// and g_mix for eq. (15), with x_t = Extract(F_t) * g_mix (eq. (14)), optional
+// decision overrides and the single-frame stage-1 mode. Keypoints() turns
+// heatmaps into keypoints in input pixels. PipelineStream runs a causal
+// composition frame by frame, for live streams, with the results of Run(). The
+// paper's composition and the ablations are named in compositions.h.
 //
 // Options and wiring. A pipeline is built from PipelineOptions: the input
 // size and each component's own options (options.h). A component's
@@ -55,6 +56,7 @@
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
 
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <memory>
@@ -76,6 +78,11 @@
 #include "mapn/video/gop.h"
 
 namespace mapn::model {
+
+// Run() extracts the frames its decisions select in batches of at most this
+// many (a window's worth): enough to keep the cores busy, small enough that
+// a large batch of windows does not hold every frame's activations at once.
+inline constexpr int64_t kExtractBatch = 12;
 
 template <FeatureExtractor Extractor, StatePropagator Propagator,
           SkipPolicy Policy, HeatmapHead Head>
@@ -190,13 +197,17 @@ class PipelineImpl : public torch::nn::Module {
     return policy_->Macs(input_size_, length);
   }
 
-  // One frame at time t of a window, shared by Run() and PipelineStream:
-  // extracts where `extract` (bool [B]) is set, steps or initialises
-  // `state`, decodes. Returns the heatmaps [B, J, H, W]; `extracted` gets
-  // the number of rows that went through the extractor.
+  // One frame at time t of a window, for PipelineStream: extracts where
+  // `extract` (bool [B]) is set, then StepFrame. Returns the heatmaps
+  // [B, J, H, W]; `extracted` gets the number of rows that went through the
+  // extractor.
   at::Tensor InferFrame(const at::Tensor& rgb, const at::Tensor& motion,
                         const at::Tensor& extract, bool first, State& state,
                         int64_t* extracted);
+  // Steps or initialises `state` with the features `x` ([B, C, h, w], or
+  // undefined: the empty input O for every row) and decodes.
+  at::Tensor StepFrame(const at::Tensor& x, const at::Tensor& motion,
+                       bool first, State& state);
 
  private:
   // `options` with every "in_channels" of 0 set to the extractor's
@@ -437,8 +448,16 @@ at::Tensor PipelineImpl<E, P, S, H>::InferFrame(const at::Tensor& rgb,
     x = ScatterRows(extractor_->Extract(rgb.index_select(0, index)), index, b);
   }
   *extracted = count;
+  TORCH_CHECK(!first || count == b,
+              "frame 0 must be extracted for every window");
+  return StepFrame(x, motion, first, state);
+}
+
+template <FeatureExtractor E, StatePropagator P, SkipPolicy S, HeatmapHead H>
+at::Tensor PipelineImpl<E, P, S, H>::StepFrame(const at::Tensor& x,
+                                               const at::Tensor& motion,
+                                               bool first, State& state) {
   if (first) {
-    TORCH_CHECK(count == b, "frame 0 must be extracted for every window");
     state = propagator_->Init(x);
   } else {
     state = propagator_->Step(state, motion, x);
@@ -478,6 +497,30 @@ absl::StatusOr<RunResult> PipelineImpl<E, P, S, H>::Run(const GopBatch& batch) {
     }
   }
 
+  // The decisions are known for the whole window, so the extractor runs
+  // on all the frames they select at once, in batches of up to
+  // kExtractBatch: one frame's small layers leave a second core idle
+  // (docs/models.md, "Cost and speed").
+  const at::Tensor selected = run_cpu.flatten().nonzero().flatten();
+  const int64_t n_selected = selected.numel();
+  TORCH_CHECK(run_cpu.select(1, 0).all().item<bool>(),
+              "frame 0 must be extracted for every window");
+  std::vector<at::Tensor> feature_chunks;
+  const at::Tensor rgb_flat = batch.rgb.flatten(0, 1);
+  for (int64_t k = 0; k < n_selected; k += kExtractBatch) {
+    const int64_t n = std::min(kExtractBatch, n_selected - k);
+    feature_chunks.push_back(extractor_->Extract(rgb_flat.index_select(
+        0, selected.slice(0, k, k + n).to(rgb_flat.device()))));
+  }
+  const at::Tensor features =
+      feature_chunks.empty() ? at::Tensor() : at::cat(feature_chunks, 0);
+  // Where each (row, t) found its features in `features`, or -1.
+  std::vector<int64_t> feature_of(static_cast<size_t>(b * t_len), -1);
+  {
+    auto sel = selected.accessor<int64_t, 1>();
+    for (int64_t k = 0; k < n_selected; ++k) feature_of[sel[k]] = k;
+  }
+
   State state;
   std::vector<at::Tensor> heatmaps;
   heatmaps.reserve(static_cast<size_t>(t_len));
@@ -489,10 +532,24 @@ absl::StatusOr<RunResult> PipelineImpl<E, P, S, H>::Run(const GopBatch& batch) {
       heatmaps.push_back(at::zeros_like(heatmaps.front()));
       continue;
     }
-    int64_t extracted = 0;
-    at::Tensor heat = InferFrame(
-        batch.rgb.select(1, t), batch.motion.select(1, t),
-        run_cpu.select(1, t).to(batch.rgb.device()), t == 0, state, &extracted);
+    std::vector<int64_t> rows, picks;
+    for (int64_t row = 0; row < b; ++row) {
+      const int64_t k = feature_of[static_cast<size_t>(row * t_len + t)];
+      if (k >= 0) {
+        rows.push_back(row);
+        picks.push_back(k);
+      }
+    }
+    at::Tensor x;  // undefined: the empty input O for every row
+    if (!picks.empty()) {
+      const at::Tensor pick =
+          at::tensor(picks, at::kLong).to(features.device());
+      x = features.index_select(0, pick);
+      if (static_cast<int64_t>(rows.size()) < b) {
+        x = ScatterRows(x, at::tensor(rows, at::kLong).to(x.device()), b);
+      }
+    }
+    at::Tensor heat = StepFrame(x, batch.motion.select(1, t), t == 0, state);
     const at::Tensor mask = valid_t.to(heat.options()).view({b, 1, 1, 1});
     heatmaps.push_back(heat * mask);
     for (int64_t row = 0; row < b; ++row) {
