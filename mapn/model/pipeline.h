@@ -521,17 +521,14 @@ absl::StatusOr<RunResult> PipelineImpl<E, P, S, H>::Run(const GopBatch& batch) {
     for (int64_t k = 0; k < n_selected; ++k) feature_of[sel[k]] = k;
   }
 
+  // The propagator steps frame by frame; the head, which needs nothing
+  // but each frame's state, decodes them all in one batch afterwards.
   State state;
-  std::vector<at::Tensor> heatmaps;
-  heatmaps.reserve(static_cast<size_t>(t_len));
-  at::Tensor zero_heatmap;
+  std::vector<at::Tensor> outputs;  // [B, C, h, w] per stepped frame
+  std::vector<int64_t> stepped;     // their t
   for (int64_t t = 0; t < t_len; ++t) {
     const at::Tensor valid_t = valid_cpu.select(1, t);
-    if (!valid_t.any().item<bool>()) {
-      // Padding at the end of a stream: nothing runs.
-      heatmaps.push_back(at::zeros_like(heatmaps.front()));
-      continue;
-    }
+    if (!valid_t.any().item<bool>()) continue;  // padding: no compute
     std::vector<int64_t> rows, picks;
     for (int64_t row = 0; row < b; ++row) {
       const int64_t k = feature_of[static_cast<size_t>(row * t_len + t)];
@@ -549,9 +546,10 @@ absl::StatusOr<RunResult> PipelineImpl<E, P, S, H>::Run(const GopBatch& batch) {
         x = ScatterRows(x, at::tensor(rows, at::kLong).to(x.device()), b);
       }
     }
-    at::Tensor heat = StepFrame(x, batch.motion.select(1, t), t == 0, state);
-    const at::Tensor mask = valid_t.to(heat.options()).view({b, 1, 1, 1});
-    heatmaps.push_back(heat * mask);
+    state = t == 0 ? propagator_->Init(x)
+                   : propagator_->Step(state, batch.motion.select(1, t), x);
+    outputs.push_back(propagator_->Output(state));
+    stepped.push_back(t);
     for (int64_t row = 0; row < b; ++row) {
       MacCount& macs = result.frame_macs[row * t_len + t];
       if (run_cpu[row][t].item<bool>()) macs += extractor_macs;
@@ -559,7 +557,26 @@ absl::StatusOr<RunResult> PipelineImpl<E, P, S, H>::Run(const GopBatch& batch) {
       macs += head_macs;
     }
   }
-  result.heatmaps = at::stack(heatmaps, 1);
+  // [steps * B, ...] in (t, row) order -> [B, T, J, H, W], zero where a
+  // frame is padding.
+  const at::Tensor decoded = head_->Decode(at::cat(outputs, 0));
+  const int64_t steps = static_cast<int64_t>(stepped.size());
+  const at::Tensor per_step = decoded
+                                  .reshape({steps, b, decoded.size(1),
+                                            decoded.size(2), decoded.size(3)})
+                                  .transpose(0, 1);
+  at::Tensor heat = per_step;
+  if (steps < t_len) {
+    heat =
+        at::zeros({b, t_len, decoded.size(1), decoded.size(2), decoded.size(3)},
+                  decoded.options());
+    heat.index_copy_(1, at::tensor(stepped, at::kLong).to(heat.device()),
+                     per_step);
+  }
+  const at::Tensor mask = valid_cpu.to(heat.device())
+                              .to(heat.scalar_type())
+                              .view({b, t_len, 1, 1, 1});
+  result.heatmaps = (heat * mask).contiguous();
   return result;
 }
 
