@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
@@ -706,6 +707,78 @@ TEST(CliTest, EstimateScoresAgainstJhmdbLabelsThroughTheMapping) {
   EXPECT_LT(box[2].get<double>(), 240);
 }
 
+// `mapn distill` on a tiny clip folder (the whole frame, one step per
+// stage): the teacher cache is reused, --resume finds the finished state,
+// the distilled file is small and `mapn estimate --checkpoint` loads it on
+// the pretrained MoveNet; without a model flag estimate runs the bundled
+// real-people model. Refusals: a folder with no readable video, a student
+// of another joint set.
+TEST(CliTest, DistillTrainsResumesAndEstimatesOnMoveNet) {
+  if (!tfjs::FindModel("movenet-lightning").ok()) {
+    GTEST_SKIP() << "no MoveNet in the model cache (tools/setup.sh)";
+  }
+  const std::string clips = Data() + "/mpeg4_gop12";
+  const std::string out = TestPath("distilled.ckpt");
+  const std::string cache = TestPath("distill_cache");
+  const std::vector<std::string> distill = {
+      "distill",         clips,        "--out=" + out,  "--cache_dir=" + cache,
+      "--detector=none", "--epochs=1", "--max_steps=1", "--windows_per_step=2"};
+  Outcome r = Mapn(distill);
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Has(r.err, "[train] stage 2 (propagation) epoch 1/1")) << r.err;
+  EXPECT_TRUE(Has(r.err, "[train] stage 4 (joint) epoch 1/1")) << r.err;
+  EXPECT_TRUE(Has(r.err, "P-frame keyframe rate")) << r.err;
+  ASSERT_TRUE(Exists(out));
+  EXPECT_LT(std::filesystem::file_size(out), 1u << 20);
+  EXPECT_TRUE(Exists(out + ".state"));
+
+  std::vector<std::string> resume = distill;
+  resume.push_back("--resume");
+  r = Mapn(resume);
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Has(r.err, "teacher from the cache")) << r.err;
+  EXPECT_TRUE(Has(r.err, "resuming stage 4 (joint) after epoch 1")) << r.err;
+  EXPECT_FALSE(Has(r.err, "[train] stage 2")) << r.err;
+
+  const std::string json = TestPath("distilled.poses.json");
+  r = Mapn({"estimate", clips + "/0001.mp4", "--checkpoint=" + out,
+            "--detector=none", "--out=" + json, "--progress=never"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  nlohmann::json doc = nlohmann::json::parse(ReadFile(json).value());
+  EXPECT_EQ(doc["info"]["composition"], "movenet_mapn");
+  EXPECT_EQ(doc["categories"][0]["joint_set"], "coco");
+
+  // No model flag: the bundled real-people model.
+  r = Mapn({"estimate", clips + "/0001.mp4", "--detector=none", "--out=" + json,
+            "--progress=never"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  doc = nlohmann::json::parse(ReadFile(json).value());
+  EXPECT_EQ(doc["info"]["composition"], "movenet_mapn");
+  EXPECT_TRUE(Has(doc["info"]["checkpoint"].get<std::string>(),
+                  "movenet_lightning_mapn.ckpt"));
+  // --model synthpose: the SynthPose model of the paper's experiments.
+  r = Mapn({"estimate", clips + "/0001.mp4", "--detector=none",
+            "--model=synthpose", "--out=" + json, "--progress=never"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  doc = nlohmann::json::parse(ReadFile(json).value());
+  EXPECT_EQ(doc["info"]["composition"], "mapn");
+
+  const std::string junk = TestPath("distill_junk");
+  std::filesystem::create_directories(junk);
+  std::ofstream(junk + "/broken.mp4") << "not a video";
+  r = Mapn({"distill", junk, "--out=" + TestPath("junk.ckpt"),
+            "--cache_dir=" + cache, "--detector=none"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_TRUE(Has(r.err, "no video could be read")) << r.err;
+  EXPECT_TRUE(Has(r.err, "broken.mp4")) << r.err;
+  EXPECT_FALSE(Exists(TestPath("junk.ckpt")));
+
+  r = Mapn({"distill", clips, "--out=" + TestPath("mapn.ckpt"), "--model=mapn",
+            "--cache_dir=" + cache, "--detector=none"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "MoveNet")) << r.err;
+}
+
 // MoveNet (17 COCO keypoints): the JSON, CSV and overlay carry COCO's
 // names and skeleton; against JHMDB labels the COCO -> JHMDB mapping gives
 // neck, belly and face; on a PoseTrack18 frame with two people, --person
@@ -1042,7 +1115,6 @@ TEST(CliTest, SlurmAndKubernetesExamplesPickTheirShard) {
   EXPECT_TRUE(Has(r.err, "needs a shard index")) << r.err;
 }
 
-
 // A shard killed mid-way (SIGKILL: no chance to clean up) and rerun does
 // only the videos it had not finished; every output it left is whole.
 TEST(CliTest, AKilledShardRerunFinishesOnlyWhatWasLeft) {
@@ -1061,8 +1133,7 @@ TEST(CliTest, AKilledShardRerunFinishesOnlyWhatWasLeft) {
   const std::string out = dir + "/out";
   const std::vector<std::string> flags = {
       "--manifest=" + dir + "/videos.txt", "--out_dir=" + out,
-      "--checkpoint=" + Fixture().model, "--detector=none",
-      "--progress=never"};
+      "--checkpoint=" + Fixture().model, "--detector=none", "--progress=never"};
   // The mapn binary in a process of its own.
   std::vector<std::string> args = {"mapn/cli/mapn", "estimate"};
   args.insert(args.end(), flags.begin(), flags.end());
@@ -1070,9 +1141,8 @@ TEST(CliTest, AKilledShardRerunFinishesOnlyWhatWasLeft) {
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = 0;
-  ASSERT_EQ(::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(),
-                          environ),
-            0);
+  ASSERT_EQ(
+      ::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ), 0);
   const auto done_records = [&] {
     int n = 0;
     std::error_code error;
@@ -1092,9 +1162,9 @@ TEST(CliTest, AKilledShardRerunFinishesOnlyWhatWasLeft) {
   // What it left is whole: every poses file parses.
   for (const auto& e : std::filesystem::directory_iterator(out)) {
     if (absl::EndsWith(e.path().string(), ".poses.json")) {
-      EXPECT_FALSE(nlohmann::json::parse(ReadFile(e.path()).value(), nullptr,
-                                         false)
-                       .is_discarded())
+      EXPECT_FALSE(
+          nlohmann::json::parse(ReadFile(e.path()).value(), nullptr, false)
+              .is_discarded())
           << e.path();
     }
   }

@@ -8,6 +8,7 @@ extern const Subcommand kSynthCommand;
 extern const Subcommand kTranscodeCommand;
 extern const Subcommand kTrainCommand;
 extern const Subcommand kEvalCommand;
+extern const Subcommand kDistillCommand;
 
 CommandContext ContextFor(const model::CompositionTable& table) {
   return CommandContext{&table, table.Describe(/*indent=*/2)};
@@ -15,7 +16,8 @@ CommandContext ContextFor(const model::CompositionTable& table) {
 
 std::vector<Subcommand> AllCommands() {
   return {kEstimateCommand, kInspectCommand, kTranscodeCommand,
-          kSynthCommand,    kTrainCommand,   kEvalCommand};
+          kSynthCommand,    kTrainCommand,   kDistillCommand,
+          kEvalCommand};
 }
 
 }  // namespace mapn::cli

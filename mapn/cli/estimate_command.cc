@@ -1,6 +1,7 @@
 // `mapn estimate VIDEO`: poses for every frame of any video, with what the
-// compressed-domain shortcut saved. Loads a checkpoint (by default the
-// SynthPose-trained model bundled with mapn), reads the video in one pass
+// compressed-domain shortcut saved. Loads a model (by default the bundled
+// real-people model: MAPN distilled on MoveNet Lightning), reads the video in
+// one pass
 // (transcoding it first when the reader refuses it: B-frames, HEVC, ...;
 // the video stream FFmpeg picks or --stream's; damage read through with the
 // frames marked, or refused with --on_corrupt=fail),
@@ -42,12 +43,14 @@
 
 // Defined as estimate_<name>, given as --<name> (subcommand.h says why).
 ABSL_FLAG(std::string, estimate_checkpoint, "",
-          "The model (a checkpoint of mapn train); default: the model "
-          "bundled with mapn, trained on SynthPose.");
+          "The model (a checkpoint of mapn train or mapn distill); default: "
+          "the bundled real-people model (MAPN on MoveNet Lightning, "
+          "distilled from real video; the pretrained weights come from the "
+          "model cache tools/setup.sh fills).");
 ABSL_FLAG(std::string, estimate_model, "",
-          "A pretrained model instead of a checkpoint: movenet_thunder or "
-          "movenet_lightning (Google's MoveNet on every frame, from the model "
-          "cache tools/setup.sh fills).");
+          "A model by name instead of a checkpoint: movenet_lightning or "
+          "movenet_thunder (Google's MoveNet on every frame), or synthpose "
+          "(the bundled SynthPose-trained MAPN of the paper's experiments).");
 ABSL_FLAG(std::string, estimate_out, "",
           "Where the poses go as JSON (default: VIDEO_STEM.poses.json in "
           "the current directory).");
@@ -619,20 +622,27 @@ int RunEstimate(const std::vector<std::string>& args,
                       "--set applies to a checkpoint's model, not --model");
   }
   absl::StatusOr<model::AnyPipeline> model;
-  if (!pretrained.empty()) {
+  if (!pretrained.empty() && pretrained != "synthpose") {
     model = movenet::PretrainedModel(pretrained);
     if (absl::IsInvalidArgument(model.status())) {
-      return UsageError(self, std::string(model.status().message()));
+      return UsageError(
+          self, absl::StrCat(model.status().message(), ", or synthpose"));
     }
     checkpoint = pretrained;
   } else {
     if (checkpoint.empty()) {
-      absl::StatusOr<std::string> bundled = DefaultCheckpointPath(causal);
+      // The real-people model unless the SynthPose one is asked for (by
+      // name, or by --causal: only it has a causal gate).
+      absl::StatusOr<std::string> bundled =
+          pretrained == "synthpose" || causal
+              ? DefaultCheckpointPath(causal)
+              : BundledCheckpointPath(kRealPeopleCheckpoint);
       if (!bundled.ok())
         return Failure(self.name, std::string(bundled.status().message()));
       checkpoint = *bundled;
     }
-    model = model::LoadPipeline(checkpoint, *context.compositions, *overrides);
+    model = movenet::LoadOnPretrained(checkpoint, *context.compositions,
+                                      *overrides);
   }
   if (!model.ok())
     return Failure(self.name, std::string(model.status().message()));
@@ -718,17 +728,19 @@ const Subcommand kEstimateCommand = {
     "mapn estimate VIDEO [flags] | --manifest FILE --out_dir DIR | DIR "
     "--out_dir DIR",
     "Reads VIDEO's compressed stream in one pass and estimates one person's "
-    "pose in every frame with the Motion Adaptive Pose Net: the ResNet runs "
-    "on I-frames and on the P-frames the residual gate picks; other frames "
-    "propagate features with the codec's motion vectors. The person is "
+    "pose in every frame with the Motion Adaptive Pose Net: the encoder "
+    "runs on I-frames and on the P-frames the residual gate picks; other "
+    "frames propagate features with the codec's motion vectors. The person is "
     "found by a person detector on each GOP window's keyframe and followed "
     "through the window by the motion vectors (frames where nobody is found "
     "get no pose); --box or --boxes give the box instead, --detector=none "
     "takes the whole frame. Without "
-    "--checkpoint it uses the model bundled with mapn, trained on SynthPose "
-    "(synthetic figures: expect rough poses on real people); --model "
-    "movenet_thunder or movenet_lightning runs Google's pretrained MoveNet "
-    "on every frame instead (17 COCO keypoints). --ground_truth scores the "
+    "--checkpoint it uses the bundled real-people model: MAPN on Google's "
+    "MoveNet Lightning (17 COCO keypoints), its ConvLSTM and gate distilled "
+    "from per-frame MoveNet on real video (mapn distill); --model "
+    "movenet_lightning or movenet_thunder runs pretrained MoveNet on every "
+    "frame instead, --model synthpose the SynthPose-trained MAPN of the "
+    "paper's experiments. --ground_truth scores the "
     "poses against labels (Penn Action, JHMDB, COCO or PoseTrack), mapping "
     "joint sets where they differ. Writes "
     "VIDEO_STEM.poses.json (or --out), optionally --csv, --overlay and "

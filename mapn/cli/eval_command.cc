@@ -14,6 +14,7 @@
 #include "mapn/cli/subcommand.h"
 #include "mapn/core/status_macros.h"
 #include "mapn/model/composition.h"
+#include "mapn/movenet/pretrained.h"
 #include "mapn/train/datasets.h"
 #include "mapn/train/evaluate.h"
 #include "mapn/train/pose_windows.h"
@@ -77,7 +78,7 @@ int RunEval(const std::vector<std::string>& /*args*/,
     return UsageError(self, std::string(overrides.status().message()));
   }
   absl::StatusOr<model::AnyPipeline> net =
-      model::LoadPipeline(checkpoint, *context.compositions, *overrides);
+      movenet::LoadOnPretrained(checkpoint, *context.compositions, *overrides);
   if (!net.ok()) return Failure(self.name, std::string(net.status().message()));
 
   absl::StatusOr<PoseDataset> dataset =

@@ -22,7 +22,8 @@ bool IsFile(const std::string& path) {
 
 std::string ExecutablePath() {
   std::vector<char> buffer(4096);
-  const ssize_t n = ::readlink("/proc/self/exe", buffer.data(), buffer.size() - 1);
+  const ssize_t n =
+      ::readlink("/proc/self/exe", buffer.data(), buffer.size() - 1);
   if (n <= 0) return "";
   return std::string(buffer.data(), static_cast<size_t>(n));
 }
@@ -30,7 +31,11 @@ std::string ExecutablePath() {
 }  // namespace
 
 absl::StatusOr<std::string> DefaultCheckpointPath(bool causal) {
-  const std::string name = causal ? kDefaultCausalCheckpoint : kDefaultCheckpoint;
+  return BundledCheckpointPath(causal ? kDefaultCausalCheckpoint
+                                      : kDefaultCheckpoint);
+}
+
+absl::StatusOr<std::string> BundledCheckpointPath(const std::string& name) {
   std::vector<std::string> folders;
   if (const char* dir = std::getenv("MAPN_MODEL_DIR")) folders.push_back(dir);
   if (const char* runfiles = std::getenv("RUNFILES_DIR")) {

@@ -34,7 +34,10 @@ const std::vector<std::string> kDefaultNames = {"mapn",
                                                 "residual_energy",
                                                 "causal_mapn",
                                                 "movenet",
-                                                "movenet_mapn"};
+                                                "movenet_mapn",
+                                                "movenet_fixed",
+                                                "movenet_energy",
+                                                "movenet_nowarp"};
 
 // A composition only this test knows, of a test extractor and library parts.
 using CountingComposition =
@@ -64,7 +67,7 @@ TEST(CompositionTableTest, DefaultNamesAreUniqueAndInTheDocumentedOrder) {
             "mapn, simple_baseline, iframe_nowarp, iframe_warp, "
             "always_extract, frame_gate, gate_no_temporal_no_pe, gate_no_pe, "
             "fixed_interval, residual_energy, causal_mapn, movenet, "
-            "movenet_mapn");
+            "movenet_mapn, movenet_fixed, movenet_energy, movenet_nowarp");
 }
 
 TEST(CompositionTableTest, NamesTheExpectedTypes) {
@@ -151,9 +154,9 @@ TEST(CompositionTableTest, DescribeListsEachCompositionsComponents) {
     EXPECT_NE(lines[i][4 + 24], ' ') << i;
     EXPECT_EQ(lines[i][4 + 23], ' ') << i;
   }
-  EXPECT_EQ(lines.back(), "    movenet_mapn" + std::string(12, ' ') +
-                              "MoveNetEncoder + MotionWarpConvLstm + "
-                              "ResidualGate + MoveNetHead");
+  EXPECT_EQ(lines.back(), "    movenet_nowarp" + std::string(10, ' ') +
+                              "MoveNetEncoder + NoWarpConvLstm + "
+                              "FixedIntervalKeyframes + MoveNetHead");
   EXPECT_NE(help.find("gate_no_temporal_no_pe  SimpleBaselineEncoder + "
                       "MotionWarpConvLstm + ResidualGateNoTemporalNoPe + "
                       "DeconvHead"),

@@ -28,6 +28,12 @@ template class PipelineImpl<movenet::MoveNetEncoder, PassThrough, AlwaysExtract,
                             movenet::MoveNetHead>;
 template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpConvLstm,
                             ResidualGate, movenet::MoveNetHead>;
+template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpConvLstm,
+                            FixedIntervalKeyframes, movenet::MoveNetHead>;
+template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpConvLstm,
+                            ResidualEnergyGate, movenet::MoveNetHead>;
+template class PipelineImpl<movenet::MoveNetEncoder, NoWarpConvLstm,
+                            FixedIntervalKeyframes, movenet::MoveNetHead>;
 template class PipelineStream<SimpleBaselineEncoder, MotionWarpConvLstm,
                               CausalResidualGate, DeconvHead>;
 
@@ -37,7 +43,8 @@ const CompositionTable& DefaultCompositions() {
                            IFrameOnlyWarp, AlwaysExtractWarp, FrameGateWarp,
                            MapnGateNoTemporalNoPe, MapnGateNoPe,
                            FixedIntervalWarp, ResidualEnergyWarp, CausalMapn,
-                           PerFrameMoveNet, MoveNetMapn>());
+                           PerFrameMoveNet, MoveNetMapn, MoveNetFixedInterval,
+                           MoveNetResidualEnergy, MoveNetNoWarp>());
   return *table;
 }
 

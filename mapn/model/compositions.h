@@ -42,6 +42,12 @@
 //                                             the MV-warped ConvLSTM
 //                                             between, its head on every
 //                                             frame
+//        MoveNetFixedInterval "movenet_fixed"   the same with keyframes
+//                                             every `interval` frames
+//        MoveNetResidualEnergy "movenet_energy" ... where mean |residual|
+//                                             > threshold
+//        MoveNetNoWarp      "movenet_nowarp"  ... fixed interval, ConvLSTM
+//                                             state not warped
 //
 // Example:
 //
@@ -112,6 +118,18 @@ using PerFrameMoveNet =
 using MoveNetMapn =
     Composition<"movenet_mapn", movenet::MoveNetEncoder, MotionWarpConvLstm,
                 ResidualGate, movenet::MoveNetHead>;
+// Its ablations on real video (docs/results.md, "MAPN on MoveNet"): the
+// same distilled ConvLSTM with keyframes every `interval` frames or where the
+// residual's energy is high, and a ConvLSTM that is not warped.
+using MoveNetFixedInterval =
+    Composition<"movenet_fixed", movenet::MoveNetEncoder, MotionWarpConvLstm,
+                FixedIntervalKeyframes, movenet::MoveNetHead>;
+using MoveNetResidualEnergy =
+    Composition<"movenet_energy", movenet::MoveNetEncoder, MotionWarpConvLstm,
+                ResidualEnergyGate, movenet::MoveNetHead>;
+using MoveNetNoWarp =
+    Composition<"movenet_nowarp", movenet::MoveNetEncoder, NoWarpConvLstm,
+                FixedIntervalKeyframes, movenet::MoveNetHead>;
 
 // Streaming for the causal compositions.
 using CausalMapnStream =
@@ -148,6 +166,14 @@ extern template class PipelineImpl<movenet::MoveNetEncoder, PassThrough,
                                    AlwaysExtract, movenet::MoveNetHead>;
 extern template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpConvLstm,
                                    ResidualGate, movenet::MoveNetHead>;
+extern template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpConvLstm,
+                                   FixedIntervalKeyframes,
+                                   movenet::MoveNetHead>;
+extern template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpConvLstm,
+                                   ResidualEnergyGate, movenet::MoveNetHead>;
+extern template class PipelineImpl<movenet::MoveNetEncoder, NoWarpConvLstm,
+                                   FixedIntervalKeyframes,
+                                   movenet::MoveNetHead>;
 extern template class PipelineStream<SimpleBaselineEncoder, MotionWarpConvLstm,
                                      CausalResidualGate, DeconvHead>;
 

@@ -620,21 +620,35 @@ absl::StatusOr<ForwardResult> PipelineImpl<E, P, S, H>::Forward(
     result.logits = gate.logits;
   }
 
-  // Extract where the features can matter: every valid frame when g carries
-  // a gradient (the straight-through estimator needs Extract(F_t) even where
-  // g_mix is 0), else only the frames with g_mix != 0.
-  at::Tensor needed = valid_flat;
-  if (!g.requires_grad()) {
-    needed = needed.logical_and(g.detach().flatten() != 0);
+  at::Tensor features = options.features;
+  if (features.defined()) {
+    const int64_t f = FeatureSize();
+    if (features.dim() != 5 || features.size(0) != b ||
+        features.size(1) != t_len ||
+        features.size(2) != extractor_->channels() || features.size(3) != f ||
+        features.size(4) != f) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ForwardOptions.features has shape ",
+                       ShapeString(features), "; expected [", b, ", ", t_len,
+                       ", ", extractor_->channels(), ", ", f, ", ", f, "]"));
+    }
+    features = features.to(batch.rgb.device(), at::kFloat);
+  } else {
+    // Extract where the features can matter: every valid frame when g
+    // carries a gradient (the straight-through estimator needs Extract(F_t)
+    // even where g_mix is 0), else only the frames with g_mix != 0.
+    at::Tensor needed = valid_flat;
+    if (!g.requires_grad()) {
+      needed = needed.logical_and(g.detach().flatten() != 0);
+    }
+    int64_t count = 0;
+    const at::Tensor index = TrueIndices(needed, &count);
+    const at::Tensor features_rows =
+        extractor_->Extract(batch.rgb.flatten(0, 1).index_select(0, index));
+    features = ScatterRows(features_rows, index, b * t_len)
+                   .view({b, t_len, features_rows.size(1),
+                          features_rows.size(2), features_rows.size(3)});
   }
-  int64_t count = 0;
-  const at::Tensor index = TrueIndices(needed, &count);
-  const at::Tensor features_rows =
-      extractor_->Extract(batch.rgb.flatten(0, 1).index_select(0, index));
-  const at::Tensor features =
-      ScatterRows(features_rows, index, b * t_len)
-          .view({b, t_len, features_rows.size(1), features_rows.size(2),
-                 features_rows.size(3)});
 
   std::vector<at::Tensor> outputs;
   outputs.reserve(static_cast<size_t>(t_len));

@@ -52,6 +52,11 @@ struct ForwardOptions {
   bool single_frame = false;
   // How the policy turns logits into g_mix.
   GateMode gate_mode = GateMode::kTraining;
+  // The extractor's output for every frame, float [B, T, C, h, w], given
+  // instead of running the extractor (a frozen encoder's features computed
+  // once and cached, as distillation does: mapn/distill); frames whose
+  // g_mix is 0 may hold anything. Undefined: the extractor runs.
+  at::Tensor features;
 };
 
 struct ForwardResult {

@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "mapn/model/any_pipeline.h"
+#include "mapn/model/composition.h"
 #include "mapn/model/policies.h"
 #include "mapn/model/propagators.h"
 
@@ -44,6 +45,44 @@ absl::StatusOr<model::AnyPipeline> PretrainedMoveNet(
 absl::StatusOr<model::AnyPipeline> MoveNetMapnFromPretrained(
     const std::string& variant, model::ConvLstmOptions lstm = {},
     const model::LearnedGateOptions& gate = {});
+
+// Any composition of `table` whose extractor and head are MoveNet's
+// ("movenet", "movenet_mapn", "movenet_fixed", ...) of `variant`, built from
+// its defaults overridden by `settings` ("policy.interval=3", as
+// ApplyOptionOverride takes them; the variant and input size are set here),
+// with the pretrained encoder and head and, for the other components,
+// weights from LibTorch's generator; in eval mode. InvalidArgument for a
+// composition without MoveNet's parts.
+absl::StatusOr<model::AnyPipeline> MoveNetCompositionFromPretrained(
+    const model::CompositionTable& table, const std::string& composition,
+    const std::string& variant, const std::vector<std::string>& settings = {});
+
+// The variant of `model`'s MoveNet encoder, or empty when its extractor is
+// not MoveNet's.
+std::string MoveNetVariantOf(const model::AnyPipeline& model);
+
+// The dotted prefixes of the tensors a MoveNet composition takes from the
+// pretrained model: the encoder's and the head's.
+inline constexpr char kPretrainedEncoderPrefix[] = "extractor.";
+inline constexpr char kPretrainedHeadPrefix[] = "head.";
+
+// Writes a checkpoint of a MoveNet composition without the tensors whose
+// names start with one of `pretrained_prefixes` (the untouched pretrained
+// encoder and head, 9 MB for Lightning and 27 MB for Thunder), which
+// LoadOnPretrained takes from the model cache: what `mapn distill` writes,
+// so that a distilled ConvLSTM and gate are a few hundred kilobytes.
+absl::Status SaveOnPretrained(
+    const model::AnyPipeline& model, const std::string& path,
+    const std::vector<std::string>& pretrained_prefixes);
+
+// Loads any checkpoint: one of a MoveNet composition gets the pretrained
+// encoder and head first (from the model cache), then every tensor the file
+// has over them, so a file may leave out the encoder's and the head's
+// tensors (and only those); any other file loads as model::LoadPipeline
+// does. Errors name the file.
+absl::StatusOr<model::AnyPipeline> LoadOnPretrained(
+    const std::string& path, const model::CompositionTable& table,
+    const std::vector<std::string>& overrides = {});
 
 // The names `mapn estimate --model` takes: "movenet_thunder",
 // "movenet_lightning".

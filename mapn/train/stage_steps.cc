@@ -373,6 +373,15 @@ absl::Status Resume(const model::AnyPipeline& model,
                     const TrainOptions& options, torch::optim::Adam& optimizer,
                     const std::vector<NamedTensor>& params,
                     int64_t* first_epoch, std::vector<double>* losses) {
+  return Resume(model, options, TrainOptionsToJson(options), optimizer, params,
+                first_epoch, losses);
+}
+
+absl::Status Resume(const model::AnyPipeline& model,
+                    const TrainOptions& options, const std::string& recipe,
+                    torch::optim::Adam& optimizer,
+                    const std::vector<NamedTensor>& params,
+                    int64_t* first_epoch, std::vector<double>* losses) {
   const std::string& path = options.checkpoint_path;
   MAPN_ASSIGN_OR_RETURN(TrainingState state, ReadTrainingState(path));
   if (state.model.type_name != model.type_name()) {
@@ -391,7 +400,6 @@ absl::Status Resume(const model::AnyPipeline& model,
         absl::StrCat("training state '", path, "' was written in stage ",
                      state.stage, ", not in stage ", StageName(options.stage)));
   }
-  const std::string recipe = TrainOptionsToJson(options);
   if (state.options_json != recipe) {
     return absl::FailedPreconditionError(absl::StrCat(
         "training state '", path,

@@ -181,6 +181,13 @@ absl::Status Resume(const model::AnyPipeline& model,
                     const TrainOptions& options, torch::optim::Adam& optimizer,
                     const std::vector<model::NamedTensor>& params,
                     int64_t* first_epoch, std::vector<double>* losses);
+// The same with the recipe a resume must match given (other trainers, such
+// as mapn/distill's, add their own fields to TrainOptionsToJson's).
+absl::Status Resume(const model::AnyPipeline& model,
+                    const TrainOptions& options, const std::string& recipe,
+                    torch::optim::Adam& optimizer,
+                    const std::vector<model::NamedTensor>& params,
+                    int64_t* first_epoch, std::vector<double>* losses);
 
 // "1h05m", "3m20s", "42s", or "?".
 std::string Duration(double seconds);
