@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "mapn/cli/list_flags.h"
 #include "mapn/cli/model_flags.h"
 #include "mapn/cli/subcommand.h"
 #include "mapn/core/status_macros.h"
@@ -98,27 +99,6 @@ namespace {
 
 int Failure(const std::string& message) {
   return ::mapn::cli::Failure("distill", message);
-}
-
-template <typename T>
-absl::StatusOr<std::vector<T>> ParseList(const std::string& flag,
-                                         const std::string& text) {
-  std::vector<T> out;
-  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    T value;
-    bool ok;
-    if constexpr (std::is_same_v<T, double>) {
-      ok = absl::SimpleAtod(part, &value);
-    } else {
-      ok = absl::SimpleAtoi(part, &value);
-    }
-    if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--", flag, " has '", std::string(part), "', which is not a number"));
-    }
-    out.push_back(value);
-  }
-  return out;
 }
 
 std::string DefaultCacheDir() {
@@ -286,20 +266,6 @@ int RunDistill(const std::vector<std::string>& args,
   if (stages.empty()) {
     return UsageError(self, absl::StrCat(model_name, " has nothing to distil"));
   }
-  const auto per_stage = [&](const std::string& flag,
-                             auto values) -> absl::StatusOr<decltype(values)> {
-    if (values.size() <= 1) {
-      return decltype(values)(
-          stages.size(),
-          values.empty() ? typename decltype(values)::value_type{} : values[0]);
-    }
-    if (values.size() != stages.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", flag, " has ", values.size(), " values for ",
-                       stages.size(), " stages; give one, or one per stage"));
-    }
-    return values;
-  };
   if (epochs->empty()) {
     for (train::Stage stage : stages) {
       epochs->push_back(stage == train::Stage::kPropagation ? 8
@@ -308,11 +274,14 @@ int RunDistill(const std::vector<std::string>& args,
     }
   }
   absl::StatusOr<std::vector<int64_t>> stage_epochs =
-      per_stage("epochs", *epochs);
+      PerStage("epochs", *epochs, stages.size());
   if (!stage_epochs.ok()) {
     return UsageError(self, std::string(stage_epochs.status().message()));
   }
-  absl::StatusOr<std::vector<double>> stage_lr = per_stage("lr", *lr);
+  // No --lr: each stage's default rate (below).
+  absl::StatusOr<std::vector<double>> stage_lr =
+      lr->empty() ? std::vector<double>(stages.size(), 0.0)
+                  : PerStage("lr", *lr, stages.size());
   if (!stage_lr.ok()) {
     return UsageError(self, std::string(stage_lr.status().message()));
   }

@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "mapn/cli/list_flags.h"
 #include "mapn/cli/model_flags.h"
 #include "mapn/cli/subcommand.h"
 #include "mapn/core/status_macros.h"
@@ -132,41 +133,6 @@ namespace mapn::cli {
 extern const Subcommand kTrainCommand;  // defined at the end of the file
 
 namespace {
-
-template <typename T>
-absl::StatusOr<std::vector<T>> ParseList(const std::string& flag,
-                                         const std::string& text) {
-  std::vector<T> out;
-  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    T value;
-    bool ok;
-    if constexpr (std::is_same_v<T, double>) {
-      ok = absl::SimpleAtod(part, &value);
-    } else {
-      ok = absl::SimpleAtoi(part, &value);
-    }
-    if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--", flag, " has '", std::string(part), "', which is not a number"));
-    }
-    out.push_back(value);
-  }
-  return out;
-}
-
-// One value per stage from a list of one or `n` values.
-template <typename T>
-absl::StatusOr<std::vector<T>> PerStage(const std::string& flag,
-                                        const std::vector<T>& values,
-                                        size_t n) {
-  if (values.size() == 1) return std::vector<T>(n, values[0]);
-  if (values.size() != n) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, " has ", values.size(), " values for ", n,
-                     " stages; give one, or one per stage"));
-  }
-  return values;
-}
 
 // The distributed flags as given (empty ones are not), resolved against
 // torchrun's variables (train/distributed.h).
