@@ -10,7 +10,6 @@
 #include <memory>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "mapn/core/status_macros.h"
 #include "mapn/model/checkpoint.h"
@@ -46,17 +45,7 @@ std::vector<std::string> DistilledPrefixes(const DistillOptions& options) {
 
 std::vector<NamedTensor> DistilledParameters(const AnyPipeline& model,
                                              const DistillOptions& options) {
-  const std::vector<std::string> prefixes = DistilledPrefixes(options);
-  std::vector<NamedTensor> out;
-  for (const auto& item : model.module().named_parameters(/*recurse=*/true)) {
-    for (const std::string& p : prefixes) {
-      if (absl::StartsWith(item.key(), p)) {
-        out.emplace_back(item.key(), item.value());
-        break;
-      }
-    }
-  }
-  return out;
+  return train::ParametersWithPrefixes(model, DistilledPrefixes(options));
 }
 
 // Eval mode everywhere but in what the stage trains.
@@ -414,34 +403,15 @@ absl::StatusOr<train::TrainReport> DistillStage(const AnyPipeline& student,
 absl::StatusOr<std::vector<train::TrainReport>> DistillStages(
     const AnyPipeline& student, const Teacher& teacher, const DistillData& data,
     std::span<const DistillOptions> stages) {
-  if (stages.empty()) return absl::InvalidArgumentError("no stages to run");
-  for (size_t i = 1; i < stages.size(); ++i) {
-    if (static_cast<int>(stages[i].train.stage) <=
-        static_cast<int>(stages[i - 1].train.stage)) {
-      return absl::InvalidArgumentError(
-          "stages must be given in increasing order, each once");
-    }
+  std::vector<int> numbers;
+  for (const DistillOptions& o : stages) {
+    numbers.push_back(static_cast<int>(o.train.stage));
   }
-  const std::string& path = stages[0].train.checkpoint_path;
-  const bool resume = stages[0].train.resume;
-  int resume_stage = 0;
-  if (resume) {
-    absl::StatusOr<train::TrainingState> state = train::ReadTrainingState(path);
-    if (state.ok()) {
-      resume_stage = state->stage;
-      const bool listed = std::any_of(
-          stages.begin(), stages.end(), [&](const DistillOptions& o) {
-            return static_cast<int>(o.train.stage) == resume_stage;
-          });
-      if (!listed) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "training state '", path, "' was written in stage ", resume_stage,
-            ", which is not among the stages to run"));
-      }
-    } else if (!absl::IsNotFound(state.status())) {
-      return state.status();
-    }
-  }
+  const std::string path =
+      stages.empty() ? "" : stages[0].train.checkpoint_path;
+  const bool resume = !stages.empty() && stages[0].train.resume;
+  MAPN_ASSIGN_OR_RETURN(const int resume_stage,
+                        train::StageToResume(numbers, path, resume));
   std::vector<train::TrainReport> reports;
   for (const DistillOptions& stage_options : stages) {
     const int stage = static_cast<int>(stage_options.train.stage);

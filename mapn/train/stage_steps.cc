@@ -68,7 +68,11 @@ std::vector<std::string> TrainedPrefixes(Stage stage) {
 
 std::vector<NamedTensor> TrainedParameters(const model::AnyPipeline& model,
                                            Stage stage) {
-  const std::vector<std::string> prefixes = TrainedPrefixes(stage);
+  return ParametersWithPrefixes(model, TrainedPrefixes(stage));
+}
+
+std::vector<NamedTensor> ParametersWithPrefixes(
+    const model::AnyPipeline& model, const std::vector<std::string>& prefixes) {
   std::vector<NamedTensor> out;
   for (const auto& item : model.module().named_parameters(/*recurse=*/true)) {
     for (const std::string& p : prefixes) {
@@ -414,6 +418,27 @@ absl::Status Resume(const model::AnyPipeline& model,
   *first_epoch = state.epochs_done;
   *losses = state.epoch_losses;
   return absl::OkStatus();
+}
+
+absl::StatusOr<int> StageToResume(const std::vector<int>& stages,
+                                  const std::string& path, bool resume) {
+  if (stages.empty()) return absl::InvalidArgumentError("no stages to run");
+  for (size_t i = 1; i < stages.size(); ++i) {
+    if (stages[i] <= stages[i - 1]) {
+      return absl::InvalidArgumentError(
+          "stages must be given in increasing order, each once");
+    }
+  }
+  if (!resume) return 0;
+  absl::StatusOr<TrainingState> state = ReadTrainingState(path);
+  if (absl::IsNotFound(state.status())) return 0;
+  if (!state.ok()) return state.status();
+  if (std::find(stages.begin(), stages.end(), state->stage) == stages.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("training state '", path, "' was written in stage ",
+                     state->stage, ", which is not among the stages to run"));
+  }
+  return state->stage;
 }
 
 std::string Duration(double seconds) {

@@ -66,6 +66,9 @@ bool HasParameters(const torch::nn::Module& module);
 std::vector<std::string> TrainedPrefixes(Stage stage);
 std::vector<model::NamedTensor> TrainedParameters(
     const model::AnyPipeline& model, Stage stage);
+// The parameters of `model` whose dotted names start with one of `prefixes`.
+std::vector<model::NamedTensor> ParametersWithPrefixes(
+    const model::AnyPipeline& model, const std::vector<std::string>& prefixes);
 
 // Train mode for what the stage trains, eval mode (frozen batch-norm
 // statistics) for the rest.
@@ -188,6 +191,14 @@ absl::Status Resume(const model::AnyPipeline& model,
                     torch::optim::Adam& optimizer,
                     const std::vector<model::NamedTensor>& params,
                     int64_t* first_epoch, std::vector<double>* losses);
+
+// For a run of `stages` (stage numbers) that share one training state at
+// `path`: InvalidArgument unless they increase; with `resume`, the stage the
+// state was written in (the one to continue; earlier ones are skipped), or
+// 0 when there is no state; FailedPrecondition when that stage is not
+// among `stages`.
+absl::StatusOr<int> StageToResume(const std::vector<int>& stages,
+                                  const std::string& path, bool resume);
 
 // "1h05m", "3m20s", "42s", or "?".
 std::string Duration(double seconds);

@@ -378,34 +378,13 @@ absl::StatusOr<TrainReport> TrainStage(const AnyPipeline& model,
 absl::StatusOr<std::vector<TrainReport>> TrainStages(
     const model::AnyPipeline& model, PoseWindows& data,
     std::span<const TrainOptions> stages) {
-  if (stages.empty()) return absl::InvalidArgumentError("no stages to train");
-  for (size_t i = 1; i < stages.size(); ++i) {
-    if (static_cast<int>(stages[i].stage) <=
-        static_cast<int>(stages[i - 1].stage)) {
-      return absl::InvalidArgumentError(
-          "stages must be given in increasing order, each once");
-    }
-  }
-  const std::string& path = stages[0].checkpoint_path;
-  const bool resume = stages[0].resume;
-  int resume_stage = 0;
-  if (resume) {
-    absl::StatusOr<TrainingState> state = ReadTrainingState(path);
-    if (state.ok()) {
-      resume_stage = state->stage;
-      const bool listed =
-          std::any_of(stages.begin(), stages.end(), [&](const TrainOptions& o) {
-            return static_cast<int>(o.stage) == resume_stage;
-          });
-      if (!listed) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "training state '", path, "' was written in stage ", resume_stage,
-            ", which is not among the stages to run"));
-      }
-    } else if (!absl::IsNotFound(state.status())) {
-      return state.status();
-    }
-  }
+  std::vector<int> numbers;
+  for (const TrainOptions& o : stages)
+    numbers.push_back(static_cast<int>(o.stage));
+  const std::string path = stages.empty() ? "" : stages[0].checkpoint_path;
+  const bool resume = !stages.empty() && stages[0].resume;
+  MAPN_ASSIGN_OR_RETURN(const int resume_stage,
+                        StageToResume(numbers, path, resume));
   std::vector<TrainReport> reports;
   for (const TrainOptions& stage_options : stages) {
     const int stage = static_cast<int>(stage_options.stage);
