@@ -110,14 +110,6 @@ at::Tensor LetterboxImage(const at::Tensor& rgb, int64_t size) {
   return square.permute({0, 2, 3, 1}).contiguous();
 }
 
-float IntersectionOverUnion(const Box& a, const Box& b) {
-  const float iw = std::min(a.x2, b.x2) - std::max(a.x1, b.x1);
-  const float ih = std::min(a.y2, b.y2) - std::max(a.y1, b.y1);
-  if (iw <= 0 || ih <= 0 || !NonEmpty(a) || !NonEmpty(b)) return 0;
-  const float inter = iw * ih;
-  return inter / (a.width() * a.height() + b.width() * b.height() - inter);
-}
-
 std::vector<PersonBox> NonMaxSuppression(std::vector<PersonBox> boxes,
                                          float iou, int max_boxes) {
   std::stable_sort(

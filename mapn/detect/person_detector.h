@@ -110,8 +110,6 @@ struct Letterbox {
 // values in 0-255, by TF's half-pixel bilinear resize (no antialiasing).
 at::Tensor LetterboxImage(const at::Tensor& rgb, int64_t size);
 
-// Intersection over union of two boxes (0 when either is empty).
-float IntersectionOverUnion(const Box& a, const Box& b);
 
 // Greedy non-maximum suppression: by score, highest first; a box is kept
 // unless it overlaps a kept one by more than `iou`; at most `max_boxes`.

@@ -282,8 +282,7 @@ absl::StatusOr<WindowBoxes> BoxSource::ForWindow(
   } else if (previous.has_value()) {
     for (const detect::PersonBox& candidate : found) {
       if (candidate.score >= o.keep_person_score &&
-          detect::IntersectionOverUnion(candidate.box, *previous) >=
-              o.keep_iou) {
+          IntersectionOverUnion(candidate.box, *previous) >= o.keep_iou) {
         chosen = &candidate;
         break;
       }

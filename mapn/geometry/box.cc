@@ -1,5 +1,7 @@
 #include "mapn/geometry/box.h"
 
+#include <algorithm>
+
 namespace mapn {
 
 Box ExpandBox(const Box& box, const CropBoxOptions& options) {
@@ -17,6 +19,18 @@ Box ExpandBox(const Box& box, const CropBoxOptions& options) {
   w *= options.scale;
   h *= options.scale;
   return Box{cx - 0.5f * w, cy - 0.5f * h, cx + 0.5f * w, cy + 0.5f * h};
+}
+
+float IntersectionOverUnion(const Box& a, const Box& b) {
+  const float iw = std::min(a.x2, b.x2) - std::max(a.x1, b.x1);
+  const float ih = std::min(a.y2, b.y2) - std::max(a.y1, b.y1);
+  // Written so that NaN coordinates give 0 too.
+  if (!(iw > 0) || !(ih > 0) || !(a.x2 > a.x1) || !(a.y2 > a.y1) ||
+      !(b.x2 > b.x1) || !(b.y2 > b.y1)) {
+    return 0;
+  }
+  const float inter = iw * ih;
+  return inter / (a.width() * a.height() + b.width() * b.height() - inter);
 }
 
 }  // namespace mapn

@@ -32,6 +32,10 @@ struct CropBoxOptions {
   float scale = 1.25f;
 };
 
+// Intersection over union of two boxes (0 when either is empty): how
+// detections are de-duplicated, kept across keyframes and joined to tracks.
+float IntersectionOverUnion(const Box& a, const Box& b);
+
 // The box grown to `options.aspect` and scaled by `options.scale` around its
 // centre. It may extend beyond the frame; the cropper pads.
 Box ExpandBox(const Box& box, const CropBoxOptions& options = {});

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <limits>
 
 #include "gtest/gtest.h"
 #include "mapn/geometry/affine.h"
@@ -60,6 +61,15 @@ TEST(Affine2DTest, BoxToSquareMapsPixelCentresAndEdges) {
   m.Apply(0, 0, &x, &y);  // the first pixel's centre
   EXPECT_DOUBLE_EQ(x, 10 + 12.5 - 0.5);
   EXPECT_DOUBLE_EQ(y, 20 + 6.25 - 0.5);
+}
+
+TEST(BoxTest, IntersectionOverUnion) {
+  EXPECT_FLOAT_EQ(IntersectionOverUnion(Box{0, 0, 10, 10}, Box{5, 0, 15, 10}),
+                  50.0f / 150.0f);
+  EXPECT_EQ(IntersectionOverUnion(Box{0, 0, 10, 10}, Box{10, 0, 20, 10}), 0);
+  EXPECT_EQ(IntersectionOverUnion(Box{0, 0, 0, 10}, Box{0, 0, 0, 10}), 0);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(IntersectionOverUnion(Box{nan, 0, 10, 10}, Box{0, 0, 10, 10}), 0);
 }
 
 TEST(BoxTest, ExpandBoxKeepsTheCentre) {
