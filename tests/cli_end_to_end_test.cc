@@ -753,7 +753,7 @@ TEST(CliTest, DistillTrainsResumesAndEstimatesOnMoveNet) {
             "--progress=never"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   doc = nlohmann::json::parse(ReadFile(json).value());
-  EXPECT_EQ(doc["info"]["composition"], "movenet_mapn");
+  EXPECT_EQ(doc["info"]["composition"], "movenet_energy");
   EXPECT_TRUE(Has(doc["info"]["checkpoint"].get<std::string>(),
                   "movenet_lightning_mapn.ckpt"));
   // --model synthpose: the SynthPose model of the paper's experiments.

@@ -11,7 +11,10 @@
 //      frames (movenet_fixed) or where the residual's energy is high
 //      (movenet_energy, threshold set so that the training clips' P-frames
 //      reach the rate), and a ConvLSTM distilled without warping at the
-//      same interval (movenet_nowarp);
+//      same interval (movenet_nowarp), the same ConvLSTM under the
+//      residual-energy gate at --default_energy_p_rate (the model mapn
+//      estimate bundles, written to WORK_DIR/movenet_energy_k3.ckpt), and
+//      the training-free policies at the rates of --extra_intervals;
 //   3. runs every row through mapn estimate's path (detected person, one
 //      crop per window) on the JHMDB clip with its official labels and on
 //      the held-out clips, per-frame MoveNet measured in the same run.
@@ -67,7 +70,13 @@ ABSL_FLAG(double, gate_lambda, 0,
           "--target_p_rate (CalibrateLambda).");
 ABSL_FLAG(double, target_p_rate, 0.25,
           "The P-frame keyframe rate lambda is calibrated for (a ceiling).");
-ABSL_FLAG(std::vector<std::string>, extra_intervals, {},
+ABSL_FLAG(double, default_energy_p_rate, 1.0 / 11,
+          "The P-frame keyframe rate, on the training clips, that sets the "
+          "residual-energy threshold of the model mapn estimate bundles "
+          "(1/11: that of keyframes every 6 frames in windows of 12); the "
+          "model is written to WORK_DIR/movenet_energy_k<kernel>.ckpt.");
+ABSL_FLAG(std::vector<std::string>, extra_intervals,
+          std::vector<std::string>({"3", "6"}),
           "More rows at other keyframe rates: for each interval k, the same "
           "ConvLSTM with keyframes every k frames and with the residual-energy "
           "gate at that rate.");
@@ -434,8 +443,16 @@ absl::Status Run() {
   const double rate =
       frames > 0 ? static_cast<double>(keyframes) / static_cast<double>(frames)
                  : 1.0;
-  const int interval =
-      std::max(1, static_cast<int>(std::lround(1.0 / std::max(rate, 1e-3))));
+  // The interval whose keyframe share in windows of 12 frames (frame 0
+  // and every k-th after it) is nearest MAPN's rate: 1/rate rounded could
+  // be 11, which keys frames 0 and 11, twice the rate of 12.
+  int interval = 1;
+  for (int k = 1; k <= 12; ++k) {
+    const auto share = [](int i) { return (1 + 11 / i) / 12.0; };
+    if (std::abs(share(k) - rate) < std::abs(share(interval) - rate)) {
+      interval = k;
+    }
+  }
   // The P-frame rate the energy gate must reach: keyframes beyond the
   // windows' first frames.
   const double p_rate = std::clamp(
@@ -523,8 +540,25 @@ absl::Status Run() {
                                      threshold_for(p), k),
                      e});
   }
+  // The bundled model: the same ConvLSTM under the residual-energy gate
+  // at --default_energy_p_rate, saved for tools/distill_default_model.sh.
+  const double default_threshold =
+      threshold_for(absl::GetFlag(FLAGS_default_energy_p_rate));
+  MAPN_ASSIGN_OR_RETURN(
+      AnyPipeline bundled,
+      with_policy("movenet_energy",
+                  absl::StrFormat("policy.threshold=%.6f", default_threshold)));
+  const std::string bundled_ckpt =
+      absl::StrCat(work, "/movenet_energy_k", kernel, ".ckpt");
+  MAPN_RETURN_IF_ERROR(movenet::SaveOnPretrained(
+      bundled, bundled_ckpt,
+      {movenet::kPretrainedEncoderPrefix, movenet::kPretrainedHeadPrefix}));
+  std::cerr << "wrote " << bundled_ckpt << "\n";
   std::vector<Row> rows = {
       {"per-frame MoveNet Lightning", per_frame},
+      {absl::StrFormat("MAPN on MoveNet, residual energy %.4f (bundled)",
+                       default_threshold),
+       bundled},
       {"MAPN on MoveNet (learned gate)", mapn},
       {absl::StrCat("fixed interval k=", interval), fixed_row},
       {"residual energy", energy_row},

@@ -44,9 +44,10 @@
 // Defined as estimate_<name>, given as --<name> (subcommand.h says why).
 ABSL_FLAG(std::string, estimate_checkpoint, "",
           "The model (a checkpoint of mapn train or mapn distill); default: "
-          "the bundled real-people model (MAPN on MoveNet Lightning, "
-          "distilled from real video; the pretrained weights come from the "
-          "model cache tools/setup.sh fills).");
+          "the bundled real-people model (MAPN on MoveNet Lightning with the "
+          "residual-energy gate, its ConvLSTM distilled from real video; the "
+          "pretrained weights come from the model cache tools/setup.sh "
+          "fills).");
 ABSL_FLAG(std::string, estimate_model, "",
           "A model by name instead of a checkpoint: movenet_lightning or "
           "movenet_thunder (Google's MoveNet on every frame), or synthpose "
@@ -736,8 +737,9 @@ const Subcommand kEstimateCommand = {
     "get no pose); --box or --boxes give the box instead, --detector=none "
     "takes the whole frame. Without "
     "--checkpoint it uses the bundled real-people model: MAPN on Google's "
-    "MoveNet Lightning (17 COCO keypoints), its ConvLSTM and gate distilled "
-    "from per-frame MoveNet on real video (mapn distill); --model "
+    "MoveNet Lightning (17 COCO keypoints) with the residual-energy gate, "
+    "its ConvLSTM distilled from per-frame MoveNet on real video (mapn "
+    "distill); --model "
     "movenet_lightning or movenet_thunder runs pretrained MoveNet on every "
     "frame instead, --model synthpose the SynthPose-trained MAPN of the "
     "paper's experiments. --ground_truth scores the "

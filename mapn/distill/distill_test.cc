@@ -51,11 +51,15 @@ Teacher RandomTeacher(uint64_t seed) {
 
 // The student `composition` with the teacher's encoder and head.
 AnyPipeline StudentOf(const Teacher& teacher,
-                      const std::string& composition = "movenet_mapn") {
+                      const std::string& composition = "movenet_mapn",
+                      const std::vector<std::string>& settings = {}) {
   model::PipelineOptionValues values;
   for (const char* s : {"extractor.variant=lightning", "head.variant=lightning",
                         "input_size=192"}) {
     EXPECT_TRUE(model::ApplyOptionOverride(s, values).ok());
+  }
+  for (const std::string& s : settings) {
+    EXPECT_TRUE(model::ApplyOptionOverride(s, values).ok()) << s;
   }
   at::manual_seed(7);
   AnyPipeline student =
@@ -244,6 +248,43 @@ TEST_F(DistillTest, ForwardOnCachedFeaturesEqualsForwardOnFrames) {
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("ForwardOptions.features"),
             std::string::npos);
+}
+
+// Keyframes on every frame: the ConvLSTM resets on each, the student is
+// the teacher, nothing can be learned; the stage says so and changes
+// nothing rather than failing on a loss without a gradient.
+TEST_F(DistillTest, EveryFrameAKeyframeHasNothingToLearn) {
+  const Teacher teacher = RandomTeacher(1);
+  absl::StatusOr<DistillData> data = Build(teacher, TestDir("cache_all_keys"));
+  ASSERT_TRUE(data.ok()) << data.status();
+  const AnyPipeline student =
+      StudentOf(teacher, "movenet_fixed", {"policy.interval=1"});
+  const std::vector<model::NamedTensor> before =
+      model::ModuleTensors(student.module());
+  std::vector<at::Tensor> copies;
+  for (const auto& [name, t] : before) copies.push_back(t.clone());
+  DistillOptions options;
+  options.train = train::StageDefaults(Stage::kPropagation);
+  options.train.epochs = 1;
+  // One window a step: a full window (no padding frame to propagate into)
+  // is a loss without a gradient.
+  options.train.batch_size = 1;
+  options.train.quiet = true;
+  options.train.checkpoint_path = TestDir("all_keys") + "/m.state";
+  bool full_window = false;
+  for (int64_t i = 0; i < data->size(); ++i) {
+    full_window = full_window || data->window(i).valid.all().item<bool>();
+  }
+  ASSERT_TRUE(full_window);
+  ::testing::internal::CaptureStderr();
+  absl::StatusOr<train::TrainReport> report =
+      DistillStage(student, teacher, *data, options);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_NE(err.find("nothing to learn"), std::string::npos) << err;
+  for (size_t i = 0; i < before.size(); ++i) {
+    EXPECT_TRUE(at::equal(before[i].second, copies[i])) << before[i].first;
+  }
 }
 
 TEST(DistillLossTest, ZeroForTheTeacherAndPositiveOtherwise) {

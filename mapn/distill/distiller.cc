@@ -317,6 +317,7 @@ absl::StatusOr<train::TrainReport> DistillStage(const AnyPipeline& student,
     }
     const std::vector<int64_t> order = train::Permutation(
         n, train::StreamSeed(to.seed, train::kOrder, stage, epoch, 0));
+    bool said_nothing_to_learn = false;
     double loss_sum = 0, maps_sum = 0, geometry_sum = 0, rate_sum = 0;
     int64_t rate_steps = 0;
     for (int64_t step = 0; step < steps_per_epoch; ++step) {
@@ -344,8 +345,19 @@ absl::StatusOr<train::TrainReport> DistillStage(const AnyPipeline& student,
             ComputeDistillLoss(out.heatmaps, targets, batch.inputs.valid,
                                out.g_mix, options, gate_term);
         optimizer.zero_grad();
-        loss.total.backward();
-        optimizer.step();
+        // With a resetting propagator a batch whose frames are all
+        // keyframes (keyframes every frame, say) is the teacher exactly:
+        // no trained parameter reaches the loss, nothing to step.
+        if (loss.total.requires_grad()) {
+          loss.total.backward();
+          optimizer.step();
+        } else if (!said_nothing_to_learn) {
+          said_nothing_to_learn = true;
+          std::fprintf(stderr,
+                       "[distill] stage %s: a batch with every frame a "
+                       "keyframe has nothing to learn; skipped\n",
+                       StageName(stage).c_str());
+        }
         step_report.loss = loss.total.item<double>();
         step_report.heatmap_loss = loss.maps;
         step_report.keyframe_rate = loss.keyframe_rate;

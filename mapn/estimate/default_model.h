@@ -2,7 +2,8 @@
 //
 // Where the models bundled with mapn live. `mapn estimate` without a model
 // flag runs the real-people model: the Motion Adaptive Pose Net on MoveNet
-// Lightning, whose ConvLSTM and gate `mapn distill` trained (a partial
+// Lightning under the residual-energy gate, whose ConvLSTM `mapn distill`
+// trained (a partial
 // checkpoint: the pretrained encoder and head come from the model cache,
 // movenet/pretrained.h's LoadOnPretrained). The SynthPose models, trained by
 // `mapn train` (docs/results.md has the commands), serve the paper's

@@ -155,7 +155,7 @@ TEST(CompositionTableTest, DescribeListsEachCompositionsComponents) {
     EXPECT_EQ(lines[i][4 + 23], ' ') << i;
   }
   EXPECT_EQ(lines.back(), "    movenet_nowarp" + std::string(10, ' ') +
-                              "MoveNetEncoder + NoWarpConvLstm + "
+                              "MoveNetEncoder + NoWarpResetConvLstm + "
                               "FixedIntervalKeyframes + MoveNetHead");
   EXPECT_NE(help.find("gate_no_temporal_no_pe  SimpleBaselineEncoder + "
                       "MotionWarpConvLstm + ResidualGateNoTemporalNoPe + "

@@ -26,13 +26,13 @@ template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
                             CausalResidualGate, DeconvHead>;
 template class PipelineImpl<movenet::MoveNetEncoder, PassThrough, AlwaysExtract,
                             movenet::MoveNetHead>;
-template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpConvLstm,
+template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpResetConvLstm,
                             ResidualGate, movenet::MoveNetHead>;
-template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpConvLstm,
+template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpResetConvLstm,
                             FixedIntervalKeyframes, movenet::MoveNetHead>;
-template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpConvLstm,
+template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpResetConvLstm,
                             ResidualEnergyGate, movenet::MoveNetHead>;
-template class PipelineImpl<movenet::MoveNetEncoder, NoWarpConvLstm,
+template class PipelineImpl<movenet::MoveNetEncoder, NoWarpResetConvLstm,
                             FixedIntervalKeyframes, movenet::MoveNetHead>;
 template class PipelineStream<SimpleBaselineEncoder, MotionWarpConvLstm,
                               CausalResidualGate, DeconvHead>;

@@ -38,7 +38,8 @@
 //                                             frame (Lightning or Thunder:
 //                                             an option)
 //        MoveNetMapn        "movenet_mapn"    MoveNet's encoder on the
-//                                             residual gate's keyframes,
+//                                             residual gate's keyframes
+//                                             (each resets the state),
 //                                             the MV-warped ConvLSTM
 //                                             between, its head on every
 //                                             frame
@@ -114,21 +115,26 @@ using PerFrameMoveNet =
 // The Motion Adaptive Pose Net on MoveNet: its encoder on the keyframes the
 // residual gate picks, the motion-warped ConvLSTM on its stride-4 features
 // in between, its head on every frame (movenet/pretrained.h starts one from
-// the pretrained weights).
+// the pretrained weights). A keyframe replaces the ConvLSTM's state with the
+// encoder's features (MotionWarpResetConvLstm), so every keyframe is exactly
+// per-frame MoveNet; the paper's additive input left a P-frame keyframe
+// little to gain and the gate learned to pick none (docs/results.md).
 using MoveNetMapn =
-    Composition<"movenet_mapn", movenet::MoveNetEncoder, MotionWarpConvLstm,
-                ResidualGate, movenet::MoveNetHead>;
+    Composition<"movenet_mapn", movenet::MoveNetEncoder,
+                MotionWarpResetConvLstm, ResidualGate, movenet::MoveNetHead>;
 // Its ablations on real video (docs/results.md, "MAPN on MoveNet"): the
 // same distilled ConvLSTM with keyframes every `interval` frames or where the
 // residual's energy is high, and a ConvLSTM that is not warped.
 using MoveNetFixedInterval =
-    Composition<"movenet_fixed", movenet::MoveNetEncoder, MotionWarpConvLstm,
-                FixedIntervalKeyframes, movenet::MoveNetHead>;
+    Composition<"movenet_fixed", movenet::MoveNetEncoder,
+                MotionWarpResetConvLstm, FixedIntervalKeyframes,
+                movenet::MoveNetHead>;
 using MoveNetResidualEnergy =
-    Composition<"movenet_energy", movenet::MoveNetEncoder, MotionWarpConvLstm,
-                ResidualEnergyGate, movenet::MoveNetHead>;
+    Composition<"movenet_energy", movenet::MoveNetEncoder,
+                MotionWarpResetConvLstm, ResidualEnergyGate,
+                movenet::MoveNetHead>;
 using MoveNetNoWarp =
-    Composition<"movenet_nowarp", movenet::MoveNetEncoder, NoWarpConvLstm,
+    Composition<"movenet_nowarp", movenet::MoveNetEncoder, NoWarpResetConvLstm,
                 FixedIntervalKeyframes, movenet::MoveNetHead>;
 
 // Streaming for the causal compositions.
@@ -164,14 +170,16 @@ extern template class PipelineImpl<SimpleBaselineEncoder, MotionWarpConvLstm,
                                    CausalResidualGate, DeconvHead>;
 extern template class PipelineImpl<movenet::MoveNetEncoder, PassThrough,
                                    AlwaysExtract, movenet::MoveNetHead>;
-extern template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpConvLstm,
-                                   ResidualGate, movenet::MoveNetHead>;
-extern template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpConvLstm,
-                                   FixedIntervalKeyframes,
+extern template class PipelineImpl<movenet::MoveNetEncoder,
+                                   MotionWarpResetConvLstm, ResidualGate,
                                    movenet::MoveNetHead>;
-extern template class PipelineImpl<movenet::MoveNetEncoder, MotionWarpConvLstm,
-                                   ResidualEnergyGate, movenet::MoveNetHead>;
-extern template class PipelineImpl<movenet::MoveNetEncoder, NoWarpConvLstm,
+extern template class PipelineImpl<
+    movenet::MoveNetEncoder, MotionWarpResetConvLstm, FixedIntervalKeyframes,
+    movenet::MoveNetHead>;
+extern template class PipelineImpl<movenet::MoveNetEncoder,
+                                   MotionWarpResetConvLstm, ResidualEnergyGate,
+                                   movenet::MoveNetHead>;
+extern template class PipelineImpl<movenet::MoveNetEncoder, NoWarpResetConvLstm,
                                    FixedIntervalKeyframes,
                                    movenet::MoveNetHead>;
 extern template class PipelineStream<SimpleBaselineEncoder, MotionWarpConvLstm,

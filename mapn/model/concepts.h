@@ -76,6 +76,12 @@
 //     (int64_t) and `h->Keypoints(maps)` returning [N, joints(), 3] (x, y,
 //     score) in map pixels; other heads are decoded per channel by the
 //     arg-max with the quarter-pixel refinement (mapn/pose/keypoints.h).
+//   * On a propagator whose keyframes replace its state
+//     (KeyframeResettingPropagator): P::ContainedType::kKeyframeResets true
+//     and `p->StepGated(state, motion, x, g)`, g float [B] each row's
+//     keyframe weight; training steps through it so the gate's gradient is
+//     the loss's change from making a frame a keyframe, and a keyframe row
+//     is not charged a Step's cost.
 //
 // Example (a new head that satisfies HeatmapHead):
 //
@@ -199,6 +205,17 @@ concept HeatmapHead = Component<H> &&
 // A SkipPolicy whose decision for frame t uses frames <= t only.
 template <typename S>
 concept CausalSkipPolicy = SkipPolicy<S> && S::ContainedType::kCausal;
+
+// A StatePropagator whose keyframes replace its state (h = c = x_t).
+template <typename P>
+concept KeyframeResettingPropagator = StatePropagator<P> && requires {
+  requires bool(P::ContainedType::kKeyframeResets);
+} && requires(P p, const typename P::ContainedType::State& state,
+              const at::Tensor& t) {
+  {
+    p->StepGated(state, t, t, t)
+    } -> std::same_as<typename P::ContainedType::State>;
+};
 
 // The name of a component type as checkpoints and messages show it: the
 // module's static TypeName() where it has one (mapn's components return

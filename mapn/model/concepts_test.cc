@@ -23,6 +23,13 @@ static_assert(FeatureExtractor<SimpleBaselineEncoder>);
 static_assert(StatePropagator<MotionWarpConvLstm>);
 static_assert(StatePropagator<NoWarpConvLstm>);
 static_assert(StatePropagator<PassThrough>);
+static_assert(StatePropagator<MotionWarpResetConvLstm>);
+static_assert(StatePropagator<NoWarpResetConvLstm>);
+// Only the resetting ConvLSTMs replace their state on keyframes.
+static_assert(KeyframeResettingPropagator<MotionWarpResetConvLstm>);
+static_assert(KeyframeResettingPropagator<NoWarpResetConvLstm>);
+static_assert(!KeyframeResettingPropagator<MotionWarpConvLstm>);
+static_assert(!KeyframeResettingPropagator<PassThrough>);
 static_assert(SkipPolicy<ResidualGate>);
 static_assert(SkipPolicy<FrameGate>);
 static_assert(SkipPolicy<ResidualGateNoPe>);
@@ -318,6 +325,38 @@ class UncheckedPropagatorImpl : public WithOptions {
 };
 TORCH_MODULE(UncheckedPropagator);
 static_assert(!StatePropagator<UncheckedPropagator>);
+
+// Claims to reset on keyframes but has no gated step: training could not
+// give the gate its gradient, so it is an ordinary propagator.
+class ClaimsResetImpl : public GoodPropagatorImpl {
+ public:
+  using GoodPropagatorImpl::GoodPropagatorImpl;
+  static constexpr bool kKeyframeResets = true;
+};
+TORCH_MODULE(ClaimsReset);
+static_assert(StatePropagator<ClaimsReset>);
+static_assert(!KeyframeResettingPropagator<ClaimsReset>);
+
+// A gated step with kKeyframeResets false (an additive propagator that
+// happens to have one) is not resetting either; with it true, it is.
+template <bool kResets>
+class GatedImpl : public GoodPropagatorImpl {
+ public:
+  using GoodPropagatorImpl::GoodPropagatorImpl;
+  static constexpr bool kKeyframeResets = kResets;
+  State StepGated(const State& s, const at::Tensor& motion, const at::Tensor& x,
+                  const at::Tensor& g);
+};
+class NotResetting : public torch::nn::ModuleHolder<GatedImpl<false>> {
+ public:
+  using torch::nn::ModuleHolder<GatedImpl<false>>::ModuleHolder;
+};
+class Resetting : public torch::nn::ModuleHolder<GatedImpl<true>> {
+ public:
+  using torch::nn::ModuleHolder<GatedImpl<true>>::ModuleHolder;
+};
+static_assert(!KeyframeResettingPropagator<NotResetting>);
+static_assert(KeyframeResettingPropagator<Resetting>);
 
 // A conforming policy.
 class GoodPolicyImpl : public WithOptions {

@@ -10,7 +10,8 @@
 //   3. for each later frame the extractor runs only where the decision is 1
 //      (really skipped elsewhere: not run and multiplied by zero), and the
 //      propagator warps its state with the frame's motion vectors and takes
-//      the features or the empty input O;
+//      the features or the empty input O (a KeyframeResettingPropagator's
+//      keyframe replaces the state with the features instead);
 //   4. the head decodes every frame's state into heatmaps.
 //
 // Run() is inference (hard decisions, no autograd, per-frame MACs of what
@@ -110,6 +111,10 @@ class PipelineImpl : public torch::nn::Module {
   using PropagatorType = Propagator;
   using PolicyType = Policy;
   using HeadType = Head;
+  // Keyframes replace the propagator's state (propagators.h): training
+  // mixes by the gate's weight and a keyframe is not charged a Step.
+  static constexpr bool kKeyframeResets =
+      KeyframeResettingPropagator<Propagator>;
 
   // Builds every component from its options (head first, extractor last)
   // and wires them. Throws c10::Error naming the option or the mismatch
@@ -204,12 +209,27 @@ class PipelineImpl : public torch::nn::Module {
   at::Tensor InferFrame(const at::Tensor& rgb, const at::Tensor& motion,
                         const at::Tensor& extract, bool first, State& state,
                         int64_t* extracted);
-  // Steps or initialises `state` with the features `x` ([B, C, h, w], or
-  // undefined: the empty input O for every row) and decodes.
-  at::Tensor StepFrame(const at::Tensor& x, const at::Tensor& motion,
-                       bool first, State& state);
+  // Steps or initialises `state` with the features `x` ([B, C, h, w], zero
+  // in the rows `extracted` (bool [B]) leaves out, or undefined: the empty
+  // input O for every row) and decodes.
+  at::Tensor StepFrame(const at::Tensor& x, const at::Tensor& extracted,
+                       const at::Tensor& motion, bool first, State& state);
 
  private:
+  // One propagator step; `x` and `extracted` as for StepFrame. A resetting
+  // propagator is told which rows were extracted rather than left to infer
+  // it from zero rows.
+  State Advance(const State& state, const at::Tensor& motion,
+                const at::Tensor& x, const at::Tensor& extracted) {
+    if constexpr (kKeyframeResets) {
+      if (x.defined()) {
+        return propagator_->StepGated(
+            state, motion, x, extracted.to(x.device(), x.scalar_type()));
+      }
+    }
+    return propagator_->Step(state, motion, x);
+  }
+
   // `options` with every "in_channels" of 0 set to the extractor's
   // channels(); throws c10::Error for invalid options.
   static Options Wired(Options options);
@@ -450,17 +470,18 @@ at::Tensor PipelineImpl<E, P, S, H>::InferFrame(const at::Tensor& rgb,
   *extracted = count;
   TORCH_CHECK(!first || count == b,
               "frame 0 must be extracted for every window");
-  return StepFrame(x, motion, first, state);
+  return StepFrame(x, extract, motion, first, state);
 }
 
 template <FeatureExtractor E, StatePropagator P, SkipPolicy S, HeatmapHead H>
 at::Tensor PipelineImpl<E, P, S, H>::StepFrame(const at::Tensor& x,
+                                               const at::Tensor& extracted,
                                                const at::Tensor& motion,
                                                bool first, State& state) {
   if (first) {
     state = propagator_->Init(x);
   } else {
-    state = propagator_->Step(state, motion, x);
+    state = Advance(state, motion, x, extracted);
   }
   return head_->Decode(propagator_->Output(state));
 }
@@ -538,22 +559,26 @@ absl::StatusOr<RunResult> PipelineImpl<E, P, S, H>::Run(const GopBatch& batch) {
       }
     }
     at::Tensor x;  // undefined: the empty input O for every row
+    at::Tensor extracted;
     if (!picks.empty()) {
       const at::Tensor pick =
           at::tensor(picks, at::kLong).to(features.device());
       x = features.index_select(0, pick);
+      const at::Tensor row_index = at::tensor(rows, at::kLong);
+      extracted = at::zeros({b}, at::kBool).index_fill_(0, row_index, true);
       if (static_cast<int64_t>(rows.size()) < b) {
-        x = ScatterRows(x, at::tensor(rows, at::kLong).to(x.device()), b);
+        x = ScatterRows(x, row_index.to(x.device()), b);
       }
     }
     state = t == 0 ? propagator_->Init(x)
-                   : propagator_->Step(state, batch.motion.select(1, t), x);
+                   : Advance(state, batch.motion.select(1, t), x, extracted);
     outputs.push_back(propagator_->Output(state));
     stepped.push_back(t);
     for (int64_t row = 0; row < b; ++row) {
       MacCount& macs = result.frame_macs[row * t_len + t];
-      if (run_cpu[row][t].item<bool>()) macs += extractor_macs;
-      if (t > 0) macs += step_macs;
+      const bool run = run_cpu[row][t].item<bool>();
+      if (run) macs += extractor_macs;
+      if (t > 0 && !(kKeyframeResets && run)) macs += step_macs;
       macs += head_macs;
     }
   }
@@ -654,10 +679,14 @@ absl::StatusOr<ForwardResult> PipelineImpl<E, P, S, H>::Forward(
   outputs.reserve(static_cast<size_t>(t_len));
   State state;
   for (int64_t t = 0; t < t_len; ++t) {
+    const at::Tensor g_t = g.select(1, t);
     const at::Tensor x =
-        features.select(1, t) * g.select(1, t).view({b, 1, 1, 1});  // eq. (14)
+        features.select(1, t) * g_t.view({b, 1, 1, 1});  // eq. (14)
     if (t == 0) {
       state = propagator_->Init(x);
+    } else if constexpr (kKeyframeResets) {
+      state = propagator_->StepGated(state, batch.motion.select(1, t),
+                                     features.select(1, t), g_t);
     } else {
       state = propagator_->Step(state, batch.motion.select(1, t), x);
     }
@@ -704,7 +733,12 @@ absl::StatusOr<StreamOutput> PipelineStream<E, P, S, H>::Push(
                                  t_ == 0, state_, &extracted);
   out.decision = (decision > 0.5).to(at::kFloat);
   out.macs = model.PolicyMacs(t_ + 1) + model.HeadMacs();
-  if (t_ > 0) out.macs += model.PropagatorMacs();
+  if (t_ > 0) {
+    // A resetting propagator's keyframe rows skip the LSTM step.
+    const int64_t stepped = model.kKeyframeResets ? b - extracted : b;
+    out.macs += model.PropagatorMacs() *
+                (static_cast<double>(stepped) / static_cast<double>(b));
+  }
   out.macs += model.ExtractorMacs() *
               (static_cast<double>(extracted) / static_cast<double>(b));
   ++t_;

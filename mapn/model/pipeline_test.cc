@@ -81,6 +81,73 @@ TEST(PipelineTest, SkippedFramesAreNotExtractedAndMacsSayWhatRan) {
   EXPECT_EQ(model->extractor()->rows_seen, 2);
 }
 
+// A propagator whose keyframes replace its state: every extracted frame's
+// heatmaps are the per-frame model's, a keyframe row is not charged a step,
+// training with Run's decisions reproduces Run, and the gate's gradient
+// flows through the gated step.
+TEST(PipelineTest, ResettingPropagatorMakesKeyframesPerFrame) {
+  using ResetPipeline = Pipeline<CountingExtractor, MotionWarpResetConvLstm,
+                                 ScriptedPolicy, DeconvHead>;
+  static_assert(ResetPipeline::Impl::kKeyframeResets);
+  static_assert(!CountingPipeline::Impl::kKeyframeResets);
+  const CountingPipeline::Options counting = CountingOptions();
+  ResetPipeline::Options reset_options;
+  reset_options.input_size = counting.input_size;
+  reset_options.extractor = counting.extractor;
+  reset_options.head = counting.head;
+  ResetPipeline model(reset_options);
+  model->eval();
+  {
+    // Heatmaps of a size that shows a difference (the head starts near 0).
+    const at::NoGradGuard no_grad;
+    TensorMap(*model).at("head.final_layer.weight").normal_(0.0, 1.0);
+  }
+  GopBatch batch = RandomBatch(2, 6, 64, 21);
+  model->policy()->decisions =
+      Floats({0.f, 1, 0, 0, 1, 1, /*row 1:*/ 0, 0, 1, 0, 0, 0}).view({2, 6});
+  const absl::StatusOr<RunResult> run = model->Run(batch);
+  ASSERT_TRUE(run.ok()) << run.status();
+  const at::Tensor per_frame =
+      model->head()
+          ->Decode(model->extractor()->Extract(batch.rgb.flatten(0, 1)))
+          .view(run->heatmaps.sizes());
+  const MacCount extract = model->extractor()->Macs(64);
+  const MacCount step = model->propagator()->Macs(2, 2);
+  const MacCount head = model->head()->Macs(2, 2);
+  for (int64_t b = 0; b < 2; ++b) {
+    for (int64_t t = 0; t < 6; ++t) {
+      const bool keyframe = run->decisions[b][t].item<float>() > 0;
+      const double diff = MaxDiff(run->heatmaps[b][t], per_frame[b][t]) /
+                          per_frame[b][t].abs().max().item<double>();
+      if (keyframe) {
+        EXPECT_LT(diff, 1e-5) << b << " " << t;
+      } else {
+        EXPECT_GT(diff, 1e-2) << b << " " << t;  // propagated, not per-frame
+      }
+      const MacCount want =
+          keyframe ? extract + head : (t > 0 ? step + head : head);
+      EXPECT_EQ(run->macs(b, t), want) << b << " " << t;
+    }
+  }
+  ForwardOptions options;
+  options.decisions = run->decisions;
+  const auto forward = model->Forward(batch, options);
+  ASSERT_TRUE(forward.ok()) << forward.status();
+  EXPECT_LT(MaxDiff(forward->heatmaps, run->heatmaps), 1e-5);
+
+  // With a learned gate, training reaches the gate through the mix.
+  using ResetMapn = Pipeline<SimpleBaselineEncoder, MotionWarpResetConvLstm,
+                             ResidualGate, DeconvHead>;
+  ResetMapn gated(TinyOptions<ResetMapn>());
+  gated->train();
+  const auto out = gated->Forward(RandomBatch(2, 4, 64, 22));
+  ASSERT_TRUE(out.ok()) << out.status();
+  (out->heatmaps.square().mean() + 0.1 * out->g_mix.sum()).backward();
+  const at::Tensor grad = TensorMap(*gated).at("policy.conv1.weight").grad();
+  ASSERT_TRUE(grad.defined());
+  EXPECT_GT(grad.abs().sum().item<double>(), 0.0);
+}
+
 // A policy that breaks its contract is reported, not crashed on.
 class BrokenPolicyImpl : public torch::nn::Module {
  public:

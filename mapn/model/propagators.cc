@@ -33,8 +33,8 @@ absl::Status ConvLstmOptions::Validate() const {
   return absl::OkStatus();
 }
 
-template <StateWarp kWarp>
-ConvLstmImpl<kWarp>::ConvLstmImpl(const Options& options)
+template <StateWarp kWarp, KeyframeInput kKeyframe>
+ConvLstmImpl<kWarp, kKeyframe>::ConvLstmImpl(const Options& options)
     : torch::nn::Module(TypeName()), options_(options) {
   const absl::Status status = ValidateToBuild(options);
   TORCH_CHECK(status.ok(), TypeName(), ": ", status.message());
@@ -51,15 +51,43 @@ ConvLstmImpl<kWarp>::ConvLstmImpl(const Options& options)
   gates_->bias.slice(0, channels, 2 * channels).fill_(1.0);
 }
 
-template <StateWarp kWarp>
-LstmState ConvLstmImpl<kWarp>::Init(const at::Tensor& x0) {
+template <StateWarp kWarp, KeyframeInput kKeyframe>
+LstmState ConvLstmImpl<kWarp, kKeyframe>::Init(const at::Tensor& x0) {
   return {x0, x0};
 }
 
-template <StateWarp kWarp>
-LstmState ConvLstmImpl<kWarp>::Step(const LstmState& state,
-                                    const at::Tensor& motion,
-                                    const at::Tensor& x) {
+template <StateWarp kWarp, KeyframeInput kKeyframe>
+LstmState ConvLstmImpl<kWarp, kKeyframe>::Step(const LstmState& state,
+                                               const at::Tensor& motion,
+                                               const at::Tensor& x) {
+  if constexpr (kKeyframeResets) {
+    if (!x.defined()) return Update(state, motion, at::Tensor());
+    // A row is a keyframe unless the pipeline zero-filled it (the empty
+    // input O); features of a real frame are never all zero.
+    const at::Tensor keyframe = x.detach().flatten(1).ne(0).any(1);
+    return StepGated(state, motion, x, keyframe.to(x.scalar_type()));
+  } else {
+    return Update(state, motion, x);
+  }
+}
+
+template <StateWarp kWarp, KeyframeInput kKeyframe>
+LstmState ConvLstmImpl<kWarp, kKeyframe>::StepGated(
+    const LstmState& state, const at::Tensor& motion, const at::Tensor& x,
+    const at::Tensor& g) requires(kKeyframeResets) {
+  TORCH_CHECK(g.dim() == 1 && g.size(0) == x.size(0), TypeName(),
+              ": keyframe weights must be [", x.size(0), "], got ", g.sizes());
+  // Every row a keyframe and no gradient to carry: no LSTM step at all.
+  if (!g.requires_grad() && g.min().item<double>() == 1.0) return {x, x};
+  const LstmState propagated = Update(state, motion, at::Tensor());
+  const at::Tensor w = g.to(x.scalar_type()).view({-1, 1, 1, 1});
+  return {w * x + (1 - w) * propagated.h, w * x + (1 - w) * propagated.c};
+}
+
+template <StateWarp kWarp, KeyframeInput kKeyframe>
+LstmState ConvLstmImpl<kWarp, kKeyframe>::Update(const LstmState& state,
+                                                 const at::Tensor& motion,
+                                                 const at::Tensor& x) {
   at::Tensor h = state.h;
   at::Tensor c = state.c;
   if constexpr (kWarp == StateWarp::kMotion) {
@@ -78,13 +106,15 @@ LstmState ConvLstmImpl<kWarp>::Step(const LstmState& state,
   return {o * at::tanh(c_next), c_next};       // eq. (11)
 }
 
-template <StateWarp kWarp>
-MacCount ConvLstmImpl<kWarp>::Macs(int64_t h, int64_t w) const {
+template <StateWarp kWarp, KeyframeInput kKeyframe>
+MacCount ConvLstmImpl<kWarp, kKeyframe>::Macs(int64_t h, int64_t w) const {
   return ConvLstmStepMacs(options_.in_channels, options_.kernel, h, w,
                           kWarp == StateWarp::kMotion);
 }
 
-template class ConvLstmImpl<StateWarp::kMotion>;
-template class ConvLstmImpl<StateWarp::kNone>;
+template class ConvLstmImpl<StateWarp::kMotion, KeyframeInput::kAdd>;
+template class ConvLstmImpl<StateWarp::kNone, KeyframeInput::kAdd>;
+template class ConvLstmImpl<StateWarp::kMotion, KeyframeInput::kReset>;
+template class ConvLstmImpl<StateWarp::kNone, KeyframeInput::kReset>;
 
 }  // namespace mapn::model

@@ -7,6 +7,14 @@
 //                       h and c are warped with the codec's motion vectors
 //                       (mapn/ops/warp.h) before the LSTM update.
 //   NoWarpConvLstm      the same LSTM without the warp (Table 1, row a).
+//   MotionWarpResetConvLstm, NoWarpResetConvLstm
+//                       the same two, but a keyframe REPLACES the state
+//                       (h = c = x_t, as eq. (3) does for frame 0) instead
+//                       of entering the LSTM as its input: a keyframe then
+//                       gives exactly the per-frame model's output, costs
+//                       no LSTM step, and a gate has a clear gain to learn
+//                       from. Used on pretrained encoders, where the
+//                       features are the teacher's (docs/training.md).
 //   PassThrough         no recurrence: the output is the frame's own
 //                       features, or the last extracted ones when a frame
 //                       is skipped (the per-frame Simple Baseline).
@@ -27,6 +35,8 @@
 //   LstmState s = lstm->Init(x0);                  // h0 = c0 = x0
 //   s = lstm->Step(s, motion_t, /*x=*/at::Tensor());  // skipped frame
 //   at::Tensor h = lstm->Output(s);
+//   MotionWarpResetConvLstm reset(ConvLstmOptions{.in_channels = 512});
+//   s = reset->Step(s, motion_t, x_t);  // a keyframe: h = c = x_t
 #ifndef MAPN_MODEL_PROPAGATORS_H_
 #define MAPN_MODEL_PROPAGATORS_H_
 
@@ -52,6 +62,10 @@ at::Tensor MotionToFeatureScale(const at::Tensor& motion, int64_t stride);
 // Whether the ConvLSTM warps its state with the motion vectors.
 enum class StateWarp { kMotion, kNone };
 
+// What a keyframe's features do: enter the LSTM update as its input x_t
+// (eqs. (6)-(9), the paper) or replace the state (h = c = x_t).
+enum class KeyframeInput { kAdd, kReset };
+
 struct LstmState {
   at::Tensor h;  // [B, C, h, w]
   at::Tensor c;  // [B, C, h, w]
@@ -72,45 +86,70 @@ struct ConvLstmOptions {
   absl::Status Validate() const;
 };
 
-template <StateWarp kWarp>
+template <StateWarp kWarp, KeyframeInput kKeyframe = KeyframeInput::kAdd>
 class ConvLstmImpl : public torch::nn::Module {
  public:
   using State = LstmState;
   using Options = ConvLstmOptions;
+  static constexpr bool kKeyframeResets = kKeyframe == KeyframeInput::kReset;
 
   // Throws c10::Error for invalid options or in_channels 0.
   explicit ConvLstmImpl(const Options& options);
   static std::string TypeName() {
+    if constexpr (kKeyframeResets) {
+      return kWarp == StateWarp::kMotion ? "MotionWarpResetConvLstm"
+                                         : "NoWarpResetConvLstm";
+    }
     return kWarp == StateWarp::kMotion ? "MotionWarpConvLstm"
                                        : "NoWarpConvLstm";
   }
 
   // Eq. (3): h0 = c0 = x0.
   State Init(const at::Tensor& x0);
-  // Eqs. (4)-(11). `x` undefined is the empty input O.
+  // Eqs. (4)-(11). `x` undefined is the empty input O. With kReset, rows
+  // of `x` that are all zero are the empty input (the pipeline zero-fills
+  // the rows it skipped) and every other row replaces the state.
   State Step(const State& state, const at::Tensor& motion, const at::Tensor& x);
+  // kReset only (KeyframeResettingPropagator): g float [B] is each row's
+  // keyframe weight, 0 or 1 in value and carrying the gate's gradient in
+  // training; returns g * (x, x) + (1 - g) * (the state propagated with the
+  // empty input), so dLoss/dg is the loss's change from making the frame a
+  // keyframe.
+  State StepGated(const State& state, const at::Tensor& motion,
+                  const at::Tensor& x,
+                  const at::Tensor& g) requires(kKeyframeResets);
   at::Tensor Output(const State& state) { return state.h; }
   int64_t in_channels() const { return options_.in_channels; }
   MacCount Macs(int64_t h, int64_t w) const;
   const Options& options() const { return options_; }
 
  private:
+  // Warp (kMotion) and one LSTM update with input `x` (undefined: O).
+  State Update(const State& state, const at::Tensor& motion,
+               const at::Tensor& x);
+
   Options options_;
   torch::nn::Conv2d gates_{nullptr};
 };
 
-template <StateWarp kWarp>
-class ConvLstm : public torch::nn::ModuleHolder<ConvLstmImpl<kWarp>> {
+template <StateWarp kWarp, KeyframeInput kKeyframe = KeyframeInput::kAdd>
+class ConvLstm
+    : public torch::nn::ModuleHolder<ConvLstmImpl<kWarp, kKeyframe>> {
  public:
-  using torch::nn::ModuleHolder<ConvLstmImpl<kWarp>>::ModuleHolder;
-  using Impl = ConvLstmImpl<kWarp>;
+  using torch::nn::ModuleHolder<ConvLstmImpl<kWarp, kKeyframe>>::ModuleHolder;
+  using Impl = ConvLstmImpl<kWarp, kKeyframe>;
 };
 
 using MotionWarpConvLstm = ConvLstm<StateWarp::kMotion>;
 using NoWarpConvLstm = ConvLstm<StateWarp::kNone>;
+using MotionWarpResetConvLstm =
+    ConvLstm<StateWarp::kMotion, KeyframeInput::kReset>;
+using NoWarpResetConvLstm = ConvLstm<StateWarp::kNone, KeyframeInput::kReset>;
 
-extern template class ConvLstmImpl<StateWarp::kMotion>;
-extern template class ConvLstmImpl<StateWarp::kNone>;
+extern template class ConvLstmImpl<StateWarp::kMotion, KeyframeInput::kAdd>;
+extern template class ConvLstmImpl<StateWarp::kNone, KeyframeInput::kAdd>;
+extern template class ConvLstmImpl<StateWarp::kMotion, KeyframeInput::kReset>;
+extern template class ConvLstmImpl<StateWarp::kNone, KeyframeInput::kReset>;
 
 struct FeatureState {
   at::Tensor h;  // the features of the last frame that was extracted

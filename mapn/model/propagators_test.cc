@@ -1,6 +1,8 @@
 // The state propagators (propagators.h): motion resampled to the feature
 // grid, the ConvLSTM against eqs. (3)-(11), the warp moving h and c by the
-// motion vectors, PassThrough holding the last features, and the options:
+// motion vectors, the resetting ConvLSTM (a keyframe replaces the state, a
+// zero row propagates, the gated step's gradient is the keyframe's gain),
+// PassThrough holding the last features, and the options:
 // in_channels() reported, in_channels 0 for pipelines only, an even kernel
 // refused by name.
 #include "mapn/model/propagators.h"
@@ -89,6 +91,62 @@ TEST(PropagatorTest, WarpMovesBothStatesByTheMotionVectors) {
   // The empty input O is x = 0.
   EXPECT_TRUE(at::equal(warp->Step(s, motion, at::Tensor()).h,
                         warp->Step(s, motion, at::zeros_like(x)).h));
+}
+
+TEST(PropagatorTest, ResetConvLstmReplacesTheStateOnKeyframeRows) {
+  at::manual_seed(3);
+  MotionWarpConvLstm add(Lstm8());
+  MotionWarpResetConvLstm reset(Lstm8());
+  CopyWeights(*add, *reset);
+  EXPECT_EQ(reset->TypeName(), "MotionWarpResetConvLstm");
+  EXPECT_EQ(NoWarpResetConvLstm(Lstm8())->TypeName(), "NoWarpResetConvLstm");
+  const LstmState s{at::randn({2, 8, 4, 4}), at::randn({2, 8, 4, 4})};
+  at::Tensor motion = at::zeros({2, 2, 128, 128});
+  motion.select(1, 0).fill_(32.0);
+  // No input: the same warp and LSTM update as the additive ConvLSTM.
+  const LstmState propagated = add->Step(s, motion, at::Tensor());
+  const LstmState none = reset->Step(s, motion, at::Tensor());
+  EXPECT_TRUE(at::equal(none.h, propagated.h));
+  EXPECT_TRUE(at::equal(none.c, propagated.c));
+  // Row 0 a keyframe, row 1 zero-filled (skipped): row 0 becomes x, row 1
+  // is propagated as if it had no input.
+  at::Tensor x = at::randn({2, 8, 4, 4});
+  x[1].zero_();
+  const LstmState mixed = reset->Step(s, motion, x);
+  EXPECT_TRUE(at::equal(mixed.h[0], x[0]));
+  EXPECT_TRUE(at::equal(mixed.c[0], x[0]));
+  EXPECT_LT(MaxDiff(mixed.h[1], propagated.h[1]), 1e-6);
+  EXPECT_LT(MaxDiff(mixed.c[1], propagated.c[1]), 1e-6);
+  // Every row a keyframe: the state is x itself.
+  const at::Tensor all = at::randn({2, 8, 4, 4});
+  EXPECT_TRUE(at::equal(reset->Step(s, motion, all).h, all));
+}
+
+TEST(PropagatorTest, GatedResetStepCarriesTheKeyframeGainAsGradient) {
+  at::manual_seed(4);
+  MotionWarpResetConvLstm reset(Lstm8());
+  const LstmState s{at::randn({2, 8, 4, 4}), at::randn({2, 8, 4, 4})};
+  const at::Tensor motion = at::zeros({2, 2, 128, 128});
+  const at::Tensor x = at::randn({2, 8, 4, 4});
+  const at::Tensor g = at::tensor({1.0f, 0.0f}).requires_grad_(true);
+  const LstmState out = reset->StepGated(s, motion, x, g);
+  const LstmState propagated = reset->Step(s, motion, at::Tensor());
+  EXPECT_TRUE(at::allclose(out.h[0], x[0]));
+  EXPECT_TRUE(at::allclose(out.h[1], propagated.h[1]));
+  // d sum(h) / d g = sum(x - propagated h), per row.
+  out.h.sum().backward();
+  const at::Tensor expected = (x - propagated.h).detach().flatten(1).sum(1);
+  EXPECT_LT(MaxDiff(g.grad(), expected), 1e-4);
+  EXPECT_NE(Message([&] {
+              try {
+                reset->StepGated(s, motion, x, at::ones({3}));
+              } catch (const c10::Error& e) {
+                return absl::InvalidArgumentError(e.what_without_backtrace());
+              }
+              return absl::OkStatus();
+            }())
+                .find("keyframe weights must be [2]"),
+            std::string::npos);
 }
 
 TEST(PropagatorTest, PassThroughHoldsTheLastFeatures) {

@@ -36,7 +36,7 @@ absl::StatusOr<model::AnyPipeline> MoveNetMapnFromPretrained(
   MAPN_RETURN_IF_ERROR(lstm.Validate());
   MAPN_RETURN_IF_ERROR(gate.Validate());
   model::MoveNetMapn pipeline(options.input_size(), net.encoder,
-                              model::MotionWarpConvLstm(lstm),
+                              model::MotionWarpResetConvLstm(lstm),
                               model::ResidualGate(gate), net.head);
   pipeline->eval();
   return model::AnyPipeline(std::move(pipeline),
