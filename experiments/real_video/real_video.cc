@@ -548,8 +548,11 @@ absl::Status Run() {
       AnyPipeline bundled,
       with_policy("movenet_energy",
                   absl::StrFormat("policy.threshold=%.6f", default_threshold)));
-  const std::string bundled_ckpt =
-      absl::StrCat(work, "/movenet_energy_k", kernel, ".ckpt");
+  // Named after mapn_ckpt, whose ConvLSTM it has (a lambda given by hand
+  // is in both names, so a sweep does not overwrite the default's).
+  std::string bundled_ckpt = mapn_ckpt;
+  bundled_ckpt.replace(bundled_ckpt.rfind("movenet_mapn"),
+                       std::string("movenet_mapn").size(), "movenet_energy");
   MAPN_RETURN_IF_ERROR(movenet::SaveOnPretrained(
       bundled, bundled_ckpt,
       {movenet::kPretrainedEncoderPrefix, movenet::kPretrainedHeadPrefix}));
