@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "mapn/core/status_macros.h"
 
 namespace mapn::track {
 namespace {
@@ -239,16 +240,10 @@ absl::StatusOr<Tracker> Tracker::Create(const TrackerOptions& options) {
 absl::Status Tracker::Carry(const at::Tensor& motion, const at::Tensor& intra,
                             int64_t width, int64_t height) {
   at::Tensor m = motion, in = intra;
-  if (absl::Status status =
-          CheckFrame(absl::StrCat("Tracker::Carry, frame ", frame_ + 1), m, in,
-                     width, height);
-      !status.ok()) {
-    return status;
-  }
-  ++frame_;
-  ended_.clear();
-  for (Track& track : tracks_) track.detected = false;
-  CarryTracks(m, in, width, height);
+  MAPN_RETURN_IF_ERROR(
+      CheckFrame(absl::StrCat("Tracker::Carry, frame ", frame_ + 1), m, in,
+                 width, height));
+  NextFrame(m, in, width, height);
   return absl::OkStatus();
 }
 
@@ -257,18 +252,9 @@ absl::Status Tracker::Update(std::span<const Detection> detections,
                              int64_t width, int64_t height) {
   const std::string where = absl::StrCat("Tracker::Update, frame ", frame_ + 1);
   at::Tensor m = motion, in = intra;
-  if (absl::Status status = CheckFrame(where, m, in, width, height);
-      !status.ok()) {
-    return status;
-  }
-  if (absl::Status status = CheckDetections(where, detections, width, height);
-      !status.ok()) {
-    return status;
-  }
-  ++frame_;
-  ended_.clear();
-  for (Track& track : tracks_) track.detected = false;
-  CarryTracks(m, in, width, height);
+  MAPN_RETURN_IF_ERROR(CheckFrame(where, m, in, width, height));
+  MAPN_RETURN_IF_ERROR(CheckDetections(where, detections, width, height));
+  NextFrame(m, in, width, height);
 
   // The detections that count, clipped like the tracks' boxes; a sliver
   // under min_side inside the frame would end at once as a track.
@@ -354,8 +340,11 @@ absl::Status Tracker::Update(std::span<const Detection> detections,
   return absl::OkStatus();
 }
 
-void Tracker::CarryTracks(const at::Tensor& motion, const at::Tensor& intra,
-                          int64_t width, int64_t height) {
+void Tracker::NextFrame(const at::Tensor& motion, const at::Tensor& intra,
+                        int64_t width, int64_t height) {
+  ++frame_;
+  ended_.clear();
+  for (Track& track : tracks_) track.detected = false;
   std::vector<bool> end(tracks_.size(), false);
   for (size_t t = 0; t < tracks_.size(); ++t) {
     CarriedBox& carried = carried_[t];

@@ -141,9 +141,10 @@ class Tracker {
  private:
   explicit Tracker(const TrackerOptions& options) : options_(options) {}
 
-  // Moves every track into the next frame; ends those that leave it.
-  void CarryTracks(const at::Tensor& motion, const at::Tensor& intra,
-                   int64_t width, int64_t height);
+  // Starts the next frame: no track detected in it yet, none ended; moves
+  // every track into it and ends those that leave it.
+  void NextFrame(const at::Tensor& motion, const at::Tensor& intra,
+                 int64_t width, int64_t height);
   // Ends tracks_[i] for every i with end[i] true.
   void EndTracks(const std::vector<bool>& end);
 
