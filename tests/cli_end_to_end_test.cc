@@ -187,6 +187,10 @@ TEST(CliTest, BadFlagsAreUsageErrorsNamingThem) {
   EXPECT_EQ(r.code, kExitFailure);
   EXPECT_TRUE(Has(r.err, "missing.ckpt")) << r.err;
 
+  r = Mapn({"estimate", "x.mp4", "--max_people=-1"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "--max_people")) << r.err;
+
   const Outcome help = Mapn({"eval", "--help"});
   EXPECT_TRUE(Has(help.out, "--csv") && Has(help.out, "--json"));
   EXPECT_FALSE(Has(help.out, "--epochs"));
@@ -379,13 +383,19 @@ const EstimateFixture& Fixture() {
 TEST(CliTest, EstimateWritesPosesCsvAndOverlayAndComparesTheBaseline) {
   const EstimateFixture& f = Fixture();
   const std::string json = TestPath("poses.json"), csv = TestPath("poses.csv"),
-                    overlay = TestPath("overlay.mp4");
-  const Outcome r =
-      Mapn({"estimate", f.video, "--checkpoint=" + f.model, "--out=" + json,
-            "--csv=" + csv, "--overlay=" + overlay, "--panels",
-            "--boxes=" + f.labels, "--ground-truth=" + f.labels,
-            "--compare-baseline", "--progress=never"});
+                    overlay = TestPath("overlay.mp4"),
+                    posetrack = TestPath("poses.posetrack.json");
+  const Outcome r = Mapn(
+      {"estimate", f.video, "--checkpoint=" + f.model, "--out=" + json,
+       "--csv=" + csv, "--overlay=" + overlay, "--panels",
+       "--posetrack=" + posetrack, "--boxes=" + f.labels,
+       "--ground-truth=" + f.labels, "--compare-baseline", "--progress=never"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
+  // PoseTrack's layout: one image per frame, one person (track 1) each.
+  const nlohmann::json pt = nlohmann::json::parse(ReadFile(posetrack).value());
+  EXPECT_EQ(pt["images"].size(), pt["annotations"].size());
+  EXPECT_EQ(pt["annotations"][0]["track_id"], 1);
+  EXPECT_EQ(pt["annotations"][0]["keypoints"].size(), 51u);
   EXPECT_TRUE(Has(r.out, "keyframes:")) << r.out;
   EXPECT_TRUE(Has(r.out, "measured speed-up")) << r.out;
   EXPECT_TRUE(Has(r.out, "PCK@0.2 against ground truth")) << r.out;

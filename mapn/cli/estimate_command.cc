@@ -55,7 +55,12 @@ ABSL_FLAG(std::string, estimate_model, "",
 ABSL_FLAG(std::string, estimate_out, "",
           "Where the poses go as JSON (default: VIDEO_STEM.poses.json in "
           "the current directory).");
-ABSL_FLAG(std::string, estimate_csv, "", "Also write the poses as CSV here.");
+ABSL_FLAG(std::string, estimate_csv, "",
+          "Also write the poses as CSV here: one row per person per frame.");
+ABSL_FLAG(std::string, estimate_posetrack, "",
+          "Also write the poses in the PoseTrack benchmark's JSON layout "
+          "(PoseTrack18, what its evaluation tool poseval reads) here; joints "
+          "go to PoseTrack's by name (COCO's 15 of 17, Penn Action's 12).");
 ABSL_FLAG(std::string, estimate_overlay, "",
           "Also write an MP4 with the skeleton drawn on every frame and the "
           "frames where features were extracted marked.");
@@ -78,19 +83,24 @@ ABSL_FLAG(std::string, estimate_detector, "multipose",
           "window's keyframe, whose box the motion vectors then carry through "
           "the window: multipose (MoveNet MultiPose), centernet or nanodet "
           "(from the model cache tools/setup.sh fills); none uses the whole "
-          "frame as the box instead. Where it finds nobody (see "
-          "--min_person_score) the frames get no pose.");
+          "frame as the box instead (one person). Every person found is "
+          "tracked with an id of their own (see --max_people); where it "
+          "finds nobody (see --min_person_score) the frames get no pose.");
+ABSL_FLAG(int, estimate_max_people, 0,
+          "Detected people: estimate at most this many at once (0: everyone "
+          "the detector finds, at most 10). A person already tracked keeps "
+          "their place against a newcomer; each person costs about one more "
+          "run of the model.");
 ABSL_FLAG(double, estimate_min_person_score, 0.5,
-          "The detector's score from which its best box on a keyframe is "
-          "taken as a person; below it the window's frames get no pose. The "
-          "default, for multipose, gave no person on 64 frames with nobody "
-          "and found one on 88 of 100 frames of single-person clips "
-          "(docs/models.md, \"Person detection\").");
+          "The detector's score from which a box on a keyframe is taken as a "
+          "person (starts a track). The default, for multipose, gave no "
+          "person on 64 frames with nobody and found one on 88 of 100 frames "
+          "of single-person clips (docs/models.md, \"Person detection\").");
 ABSL_FLAG(double, estimate_keep_person_score, 0.3,
-          "A person already in view (a box at the end of the previous "
-          "window) is kept by a keyframe box that overlaps theirs and scores "
-          "at least this, though under --min_person_score (hysteresis). "
-          "Equal to --min_person_score: no hysteresis.");
+          "A person already in view (tracked) is kept by a keyframe box that "
+          "overlaps theirs and scores at least this, though under "
+          "--min_person_score (hysteresis). Equal to --min_person_score: no "
+          "hysteresis.");
 ABSL_FLAG(std::vector<std::string>, estimate_set, {},
           "Change model options that shape no tensor, comma-separated "
           "ROLE.NAME=VALUE (e.g. policy.threshold=0.05 for residual_energy).");
@@ -202,6 +212,7 @@ absl::StatusOr<std::string> MakeTempVideoPath() {
 struct Outputs {
   std::string json;
   std::string csv;
+  std::string posetrack;
   std::string overlay;
   std::string overlay_frames;  // a directory
 };
@@ -341,6 +352,10 @@ absl::StatusOr<PoseTrack> EstimateVideo(const std::string& video,
   if (!outputs.csv.empty()) {
     MAPN_RETURN_IF_ERROR(WritePoseTrackCsv(*track, outputs.csv));
   }
+  if (!outputs.posetrack.empty()) {
+    MAPN_RETURN_IF_ERROR(
+        WritePoseTrackChallengeJson(*track, outputs.posetrack));
+  }
   return track;
 }
 
@@ -348,7 +363,8 @@ absl::StatusOr<PoseTrack> EstimateVideo(const std::string& video,
 // shapes the outputs.
 std::string RunKey(const VideoJob& job, const model::AnyPipeline& model,
                    const std::string& boxes, const std::string& detector,
-                   double min_person_score, double keep_person_score) {
+                   double min_person_score, double keep_person_score,
+                   int max_people) {
   nlohmann::json key = {
       {"model", job.checkpoint},
       {"composition", model.composition()},
@@ -358,6 +374,7 @@ std::string RunKey(const VideoJob& job, const model::AnyPipeline& model,
       {"detector", detector},
       {"min_person_score", min_person_score},
       {"keep_person_score", keep_person_score},
+      {"max_people", max_people},
       {"causal", job.causal},
       {"stream", job.read.stream_index},
       {"on_corrupt", job.on_corrupt},
@@ -431,6 +448,7 @@ int RunEstimate(const std::vector<std::string>& args,
              {"--out", !absl::GetFlag(FLAGS_estimate_out).empty()},
              {"--csv (use --with_csv)",
               !absl::GetFlag(FLAGS_estimate_csv).empty()},
+             {"--posetrack", !absl::GetFlag(FLAGS_estimate_posetrack).empty()},
              {"--overlay", !absl::GetFlag(FLAGS_estimate_overlay).empty()},
              {"--overlay_frames",
               !absl::GetFlag(FLAGS_estimate_overlay_frames).empty()},
@@ -497,6 +515,12 @@ int RunEstimate(const std::vector<std::string>& args,
     return UsageError(self, absl::StrCat("--keep_person_score must be in [0, "
                                          "--min_person_score], not ",
                                          keep_person_score));
+  }
+  const int max_people = absl::GetFlag(FLAGS_estimate_max_people);
+  if (max_people < 0) {
+    return UsageError(self, absl::StrCat("--max_people must be 0 (everyone "
+                                         "found) or more, not ",
+                                         max_people));
   }
   ReadChoice read;
   read.stream_index = absl::GetFlag(FLAGS_estimate_stream);
@@ -589,11 +613,12 @@ int RunEstimate(const std::vector<std::string>& args,
     outputs.json = Stem(video) + ".poses.json";
   }
   outputs.csv = absl::GetFlag(FLAGS_estimate_csv);
+  outputs.posetrack = absl::GetFlag(FLAGS_estimate_posetrack);
   outputs.overlay = absl::GetFlag(FLAGS_estimate_overlay);
   outputs.overlay_frames = absl::GetFlag(FLAGS_estimate_overlay_frames);
   // Refuse an unwritable output before the work, not after it.
   for (const std::string* path :
-       {&outputs.json, &outputs.csv, &outputs.overlay}) {
+       {&outputs.json, &outputs.csv, &outputs.posetrack, &outputs.overlay}) {
     if (path->empty()) continue;
     absl::Status writable = CheckWritable(*path);
     if (!writable.ok()) {
@@ -674,6 +699,7 @@ int RunEstimate(const std::vector<std::string>& args,
     DetectedBoxOptions detected;
     detected.min_person_score = static_cast<float>(min_person_score);
     detected.keep_person_score = static_cast<float>(keep_person_score);
+    detected.max_people = max_people;
     boxes = BoxSource::Detected(
         std::shared_ptr<const detect::PersonDetector>(std::move(*detector)),
         detected);
@@ -683,6 +709,15 @@ int RunEstimate(const std::vector<std::string>& args,
   options.boxes = std::move(boxes);
   options.joint_set = JointSetForModel(model->joints());
   if (ground_truth) options.ground_truth = &*ground_truth;
+  if (!outputs.posetrack.empty()) {
+    // Refused before the work: a model whose joints PoseTrack's are not.
+    PoseTrack probe;
+    probe.joint_set = options.joint_set;
+    const absl::Status fits = PoseTrackChallengeJson(probe).status();
+    if (!fits.ok()) {
+      return UsageError(self, absl::StrCat("--posetrack: ", fits.message()));
+    }
+  }
   const bool show_progress = progress_flag == "always" ||
                              (progress_flag == "auto" && StderrIsTerminal());
 
@@ -700,7 +735,7 @@ int RunEstimate(const std::vector<std::string>& args,
     const std::string key =
         RunKey(job, *model, box.empty() ? "" : "--box " + box,
                options.boxes.detected() ? detector_flag : "none",
-               min_person_score, keep_person_score);
+               min_person_score, keep_person_score, max_people);
     return EstimateMany(self, video, !manifest.empty(), shard, job, key,
                         show_progress);
   }
@@ -712,6 +747,7 @@ int RunEstimate(const std::vector<std::string>& args,
   std::cout << FormatSummary(*track);
   std::cout << "poses: " << outputs.json;
   if (!outputs.csv.empty()) std::cout << ", " << outputs.csv;
+  if (!outputs.posetrack.empty()) std::cout << ", " << outputs.posetrack;
   if (!outputs.overlay.empty()) std::cout << "; overlay: " << outputs.overlay;
   if (!outputs.overlay_frames.empty()) {
     std::cout << "; overlay frames: " << track->frames.size() << " PNGs in "

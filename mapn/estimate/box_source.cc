@@ -310,6 +310,18 @@ absl::StatusOr<WindowBoxes> BoxSource::ForWindow(
   return out;
 }
 
+track::TrackerOptions BoxSource::TrackerOptionsForPeople() const {
+  const DetectedBoxOptions& o = detected_options_;
+  track::TrackerOptions options;
+  options.min_score = o.min_person_score;
+  options.keep_score = std::min(o.keep_person_score, o.min_person_score);
+  options.min_iou = o.keep_iou;
+  options.max_tracks = o.max_people;
+  options.max_missed = o.max_missed;
+  options.motion = o.motion;
+  return options;
+}
+
 std::string BoxSource::Describe() const { return origin_; }
 
 }  // namespace mapn

@@ -61,6 +61,7 @@
 #include "mapn/estimate/pose_track.h"
 #include "mapn/geometry/box.h"
 #include "mapn/track/motion_boxes.h"
+#include "mapn/track/tracker.h"
 #include "mapn/video/gop.h"
 
 namespace mapn {
@@ -77,6 +78,12 @@ struct DetectedBoxOptions {
   // min_person_score: no hysteresis.
   float keep_person_score = 0.3f;
   float keep_iou = 0.3f;
+  // Several people (PoseEstimator, with a track::Tracker): at most this
+  // many at once (`--max_people`; 0: all the detector finds), and how many
+  // keyframes in a row a person may go undetected before their track ends
+  // (meanwhile their box is carried by the motion vectors).
+  int max_people = 0;
+  int max_missed = 1;
   // How boxes are carried between keyframes.
   track::BoxMotionOptions motion;
   // How the union of a window's boxes becomes its crop box.
@@ -118,6 +125,14 @@ class BoxSource {
 
   bool whole_frame() const { return boxes_.empty() && detector_ == nullptr; }
   bool detected() const { return detector_ != nullptr; }
+  // Detected boxes: the detector (null otherwise) and the options.
+  const detect::PersonDetector* detector() const { return detector_.get(); }
+  const DetectedBoxOptions& detected_options() const {
+    return detected_options_;
+  }
+  // Detected boxes: the tracker options that follow people as set here
+  // (min_person_score, keep_person_score, max_people, max_missed, motion).
+  track::TrackerOptions TrackerOptionsForPeople() const;
   // Frames listed explicitly (0 for the whole frame and --box).
   int64_t listed_frames() const;
 
@@ -132,8 +147,11 @@ class BoxSource {
   Box WindowCropBox(int64_t first, int64_t length, int64_t width,
                     int64_t height) const;
 
-  // The crop box and per-frame person boxes of `window` of a width x height
-  // video, for every kind; errors come from the detector. `previous`: the
+  // One person: the crop box and per-frame person boxes of `window` of a
+  // width x height video, for every kind (detected: the keyframe's best
+  // box; `mapn distill` crops its training windows so); errors come from
+  // the detector. PoseEstimator follows every person with a tracker
+  // instead. `previous`: the
   // person box of the frame before the window, if there was one (detected
   // boxes use it for keep_person_score; given boxes ignore it).
   absl::StatusOr<WindowBoxes> ForWindow(

@@ -288,12 +288,16 @@ TEST_F(EstimatorTest, PosesLandOnTheTruthThroughTheCropGeometry) {
   // quarter of one (plus the Gaussian's own rounding).
   const double tolerance = 0.3 * 160.0 / 32.0;
   for (const FramePose& f : track->frames) {
+    ASSERT_EQ(f.people.size(), 1u) << f.frame_index;
+    const PersonPose& p = f.people[0];
+    EXPECT_EQ(p.track_id, 1);
+    EXPECT_EQ(p.box_origin, PersonBoxOrigin::kGiven);
     for (int j = 0; j < 13; ++j) {
       float x, y;
       DotPosition(spec_, static_cast<int>(f.frame_index), j, &x, &y);
-      EXPECT_NEAR(f.joints[j].x, x, tolerance) << f.frame_index << " " << j;
-      EXPECT_NEAR(f.joints[j].y, y, tolerance) << f.frame_index << " " << j;
-      EXPECT_NEAR(f.joints[j].confidence, 1.0, 0.2);
+      EXPECT_NEAR(p.joints[j].x, x, tolerance) << f.frame_index << " " << j;
+      EXPECT_NEAR(p.joints[j].y, y, tolerance) << f.frame_index << " " << j;
+      EXPECT_NEAR(p.joints[j].confidence, 1.0, 0.2);
     }
   }
   EXPECT_EQ(track->frames[12].frame_index, 12);
@@ -361,10 +365,10 @@ TEST_F(EstimatorTest, AnyStreamSourceGivesTheSamePoses) {
   ASSERT_EQ(from_memory->frames.size(), from_file->frames.size());
   for (size_t i = 0; i < from_file->frames.size(); ++i) {
     for (int j = 0; j < 13; ++j) {
-      EXPECT_FLOAT_EQ(from_memory->frames[i].joints[j].x,
-                      from_file->frames[i].joints[j].x);
-      EXPECT_FLOAT_EQ(from_memory->frames[i].joints[j].y,
-                      from_file->frames[i].joints[j].y);
+      EXPECT_FLOAT_EQ(from_memory->frames[i].people[0].joints[j].x,
+                      from_file->frames[i].people[0].joints[j].x);
+      EXPECT_FLOAT_EQ(from_memory->frames[i].people[0].joints[j].y,
+                      from_file->frames[i].people[0].joints[j].y);
     }
   }
 }
@@ -507,9 +511,13 @@ TEST(PoseTrackTest, SeventeenJointsAreCocoNamesAndSkeleton) {
   PoseTrack track;
   track.joint_set = coco;
   FramePose pose;
-  pose.person_box = Box{0, 0, 40, 40};  // a person, so an annotation
-  pose.joints.resize(17);
-  for (int j = 0; j < 17; ++j) pose.joints[j] = {float(j), float(2 * j), 0.5f};
+  PersonPose person;
+  person.box = Box{0, 0, 40, 40};
+  person.joints.resize(17);
+  for (int j = 0; j < 17; ++j) {
+    person.joints[j] = {float(j), float(2 * j), 0.5f};
+  }
+  pose.people.push_back(person);
   track.frames.push_back(pose);
   track.summary.frames = 1;
   const nlohmann::json doc = nlohmann::json::parse(PoseTrackJson(track));
@@ -534,6 +542,90 @@ TEST(PoseTrackTest, SeventeenJointsAreCocoNamesAndSkeleton) {
   const std::string csv = PoseTrackCsv(track);
   EXPECT_NE(csv.find(",nose_x,nose_y,nose_conf,l_eye_x"), std::string::npos);
   EXPECT_NE(csv.find(",r_ankle_x,r_ankle_y,r_ankle_conf\n"), std::string::npos);
+}
+
+TEST(PoseTrackTest, SeveralPeopleHaveARowAndAnAnnotationEach) {
+  PoseTrack track;
+  track.video_path = "/videos/street.mp4";
+  track.joint_set = CocoJoints();
+  for (int64_t t = 0; t < 2; ++t) {
+    FramePose frame;
+    frame.frame_index = t;
+    for (int64_t id : {3, 5}) {
+      PersonPose person;
+      person.track_id = id;
+      person.box = Box{10.0f * id, 0, 10.0f * id + 20, 40};
+      person.box_origin = PersonBoxOrigin::kCarried;
+      person.features_extracted = id == 5 && t == 1;
+      person.joints.resize(17);
+      for (int j = 0; j < 17; ++j) {
+        person.joints[j] = {float(id), float(j), 0.25f + 0.5f * (j == 0)};
+      }
+      frame.people.push_back(person);
+    }
+    track.frames.push_back(frame);
+  }
+  FramePose nobody;
+  nobody.frame_index = 2;
+  track.frames.push_back(nobody);
+  track.summary.frames = 3;
+
+  const nlohmann::json doc = nlohmann::json::parse(PoseTrackJson(track));
+  ASSERT_EQ(doc["frames"][1]["annotations"].size(), 2u);
+  EXPECT_EQ(doc["frames"][1]["annotations"][0]["track_id"], 3);
+  EXPECT_EQ(doc["frames"][1]["annotations"][1]["track_id"], 5);
+  EXPECT_EQ(doc["frames"][1]["annotations"][1]["features_extracted"], true);
+  EXPECT_EQ(doc["frames"][1]["annotations"][0]["features_extracted"], false);
+  EXPECT_NEAR(doc["frames"][1]["annotations"][0]["score"].get<double>(),
+              (17 * 0.25 + 0.5) / 17, 1e-6);
+
+  // CSV: a row per person per frame, one empty row for the frame without.
+  const std::vector<std::string> rows =
+      absl::StrSplit(PoseTrackCsv(track), '\n');
+  ASSERT_EQ(rows.size(), 1u + 5u + 1u);  // header, 2 + 2 + 1, final newline
+  EXPECT_EQ(rows[0].rfind("frame_index,timestamp,frame_type,window,damage,"
+                          "track_id,features_extracted",
+                          0),
+            0u);
+  EXPECT_EQ(rows[3].rfind("1,", 0), 0u);
+  const std::vector<std::string> header = absl::StrSplit(rows[0], ',');
+  for (size_t r = 1; r <= 5; ++r) {
+    const std::vector<std::string> cells = absl::StrSplit(rows[r], ',');
+    EXPECT_EQ(cells.size(), header.size()) << rows[r];
+  }
+  EXPECT_NE(rows[4].find(",5,1,"), std::string::npos) << rows[4];
+  EXPECT_EQ(rows[5].rfind("2,", 0), 0u);
+
+  // PoseTrack's layout: an image per frame, an annotation per person,
+  // COCO's joints moved to PoseTrack's places (head_bottom, head_top unset).
+  absl::StatusOr<std::string> posetrack = PoseTrackChallengeJson(track);
+  ASSERT_TRUE(posetrack.ok()) << posetrack.status();
+  const nlohmann::json pt = nlohmann::json::parse(*posetrack);
+  ASSERT_EQ(pt["images"].size(), 3u);
+  EXPECT_EQ(pt["images"][2]["file_name"], "street/000002.jpg");
+  ASSERT_EQ(pt["annotations"].size(), 4u);
+  const nlohmann::json& a = pt["annotations"][3];
+  EXPECT_EQ(a["image_id"], 1);
+  EXPECT_EQ(a["track_id"], 5);
+  ASSERT_EQ(a["keypoints"].size(), 51u);
+  EXPECT_EQ(a["keypoints"][0], 5.0);          // nose: COCO joint 0
+  EXPECT_EQ(a["keypoints"][3 * 1 + 2], 0);    // head_bottom: none
+  EXPECT_EQ(a["keypoints"][3 * 5 + 1], 5.0);  // l_shoulder: COCO joint 5
+  EXPECT_EQ(a["keypoints"][3 * 16 + 1], 16.0);
+  EXPECT_FLOAT_EQ(a["scores"][0].get<float>(), 0.75f);
+  EXPECT_EQ(pt["categories"][0]["keypoints"][2], "head_top");
+
+  // Penn Action's joints share 12 of PoseTrack's names: written, the
+  // other five unset; joints of no known set are refused.
+  track.joint_set = PennActionJoints();
+  for (FramePose& f : track.frames) {
+    for (PersonPose& p : f.people) p.joints.resize(13);
+  }
+  EXPECT_TRUE(PoseTrackChallengeJson(track).ok());
+  track.joint_set = JointSetForModel(5);
+  const absl::Status refused = PoseTrackChallengeJson(track).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("generic_5"), std::string::npos) << refused;
 }
 
 TEST_F(EstimatorTest, JsonCsvAndOverlayDescribeEveryFrame) {
@@ -691,8 +783,7 @@ TEST(OverlayTest, DamagedFramesAreNotedInTheCaption) {
   window.frames.resize(1);
   window.num_valid = 1;
   window.rgb = at::zeros({1, 3, 40, 160}, at::kByte);
-  FramePose pose;
-  pose.person_box.reset();
+  FramePose pose;  // nobody
   const at::Tensor plain =
       RenderOverlayFrame(window, 0, pose, PennActionJoints(), {});
   pose.damage = FrameDamage::kConcealed;
@@ -739,7 +830,10 @@ TEST(OverlayTest, MarksExtractedFramesWithACoralBorder) {
   window.num_valid = 1;
   window.rgb = at::zeros({1, 3, 40, 60}, at::kByte);
   FramePose pose;
-  pose.joints.assign(13, JointEstimate{30, 20, 1.0f});
+  PersonPose person;
+  person.box = Box{0, 0, 60, 40};
+  person.joints.assign(13, JointEstimate{30, 20, 1.0f});
+  pose.people.push_back(person);
   pose.features_extracted = true;
   at::Tensor marked =
       RenderOverlayFrame(window, 0, pose, PennActionJoints(), {});
@@ -881,7 +975,11 @@ TEST(DetectedBoxesTest, BoxesFollowTheSquareAndEmptyWindowsHaveNoPose) {
   const model::AnyPipeline model(centre);
   EstimateOptions options;
   options.joint_set = PennActionJoints();
-  options.boxes = BoxSource::Detected(detector);
+  // A track ends at its first missed keyframe (the default survives one:
+  // AMissedKeyframeIsCarriedThrough).
+  DetectedBoxOptions no_misses;
+  no_misses.max_missed = 0;
+  options.boxes = BoxSource::Detected(detector, no_misses);
   EXPECT_FALSE(options.boxes.whole_frame());
   EXPECT_TRUE(options.boxes.detected());
   // Labels: every joint at the square's centre, the whole frame as the
@@ -912,23 +1010,26 @@ TEST(DetectedBoxesTest, BoxesFollowTheSquareAndEmptyWindowsHaveNoPose) {
     const std::string at = "frame " + std::to_string(t);
     ASSERT_EQ(f.has_person(), clip.truth[t].has_value()) << at;
     if (!f.has_person()) {
-      EXPECT_TRUE(f.joints.empty()) << at;
-      EXPECT_FALSE(f.crop_box.has_value()) << at;
       EXPECT_FALSE(f.features_extracted) << at;
       EXPECT_EQ(f.macs.true_macs, 0) << at;
       continue;
     }
+    ASSERT_EQ(f.people.size(), 1u) << at;
+    const PersonPose& p = f.people[0];
+    // A new track in GOP 3: ids are never reused.
+    EXPECT_EQ(p.track_id, t < 12 ? 1 : 2) << at;
     // The detected box on the keyframe, then carried exactly.
     const Box& want = *clip.truth[t];
-    EXPECT_NEAR(f.person_box->x1, want.x1, 1e-3) << at;
-    EXPECT_NEAR(f.person_box->y1, want.y1, 1e-3) << at;
-    EXPECT_NEAR(f.person_box->x2, want.x2, 1e-3) << at;
-    EXPECT_NEAR(f.person_box->y2, want.y2, 1e-3) << at;
-    EXPECT_EQ(f.box_origin, t % 12 == 0 ? PersonBoxOrigin::kDetected
+    EXPECT_NEAR(p.box.x1, want.x1, 1e-3) << at;
+    EXPECT_NEAR(p.box.y1, want.y1, 1e-3) << at;
+    EXPECT_NEAR(p.box.x2, want.x2, 1e-3) << at;
+    EXPECT_NEAR(p.box.y2, want.y2, 1e-3) << at;
+    EXPECT_EQ(p.box_origin, t % 12 == 0 ? PersonBoxOrigin::kDetected
                                         : PersonBoxOrigin::kCarried)
         << at;
-    ASSERT_TRUE(f.box_score.has_value()) << at;
-    EXPECT_FLOAT_EQ(*f.box_score, 1.0f) << at;
+    ASSERT_TRUE(p.box_score.has_value()) << at;
+    EXPECT_FLOAT_EQ(*p.box_score, 1.0f) << at;
+    EXPECT_EQ(p.features_extracted, t % 12 == 0) << at;
     EXPECT_EQ(f.features_extracted, t % 12 == 0) << at;
     // The crop: the union of the window's boxes, squared and enlarged.
     const int64_t k = t - t % 12;
@@ -940,21 +1041,26 @@ TEST(DetectedBoxesTest, BoxesFollowTheSquareAndEmptyWindowsHaveNoPose) {
                    std::max(extent.y2, clip.truth[u]->y2)};
     }
     const Box crop = ExpandBox(extent);
-    ASSERT_TRUE(f.crop_box.has_value()) << at;
-    EXPECT_NEAR(f.crop_box->x1, crop.x1, 1e-3) << at;
-    EXPECT_NEAR(f.crop_box->y2, crop.y2, 1e-3) << at;
+    EXPECT_NEAR(p.crop_box.x1, crop.x1, 1e-3) << at;
+    EXPECT_NEAR(p.crop_box.y2, crop.y2, 1e-3) << at;
     // The model's joints came back through that crop: the crop's centre, in
     // pixel-centre coordinates (a box's corners are pixel edges).
-    ASSERT_EQ(f.joints.size(), 13u) << at;
+    ASSERT_EQ(p.joints.size(), 13u) << at;
     const double tolerance = 0.3 * crop.width() / 32;
-    EXPECT_NEAR(f.joints[3].x, (crop.x1 + crop.x2) / 2 - 0.5, tolerance) << at;
-    EXPECT_NEAR(f.joints[3].y, (crop.y1 + crop.y2) / 2 - 0.5, tolerance) << at;
+    EXPECT_NEAR(p.joints[3].x, (crop.x1 + crop.x2) / 2 - 0.5, tolerance) << at;
+    EXPECT_NEAR(p.joints[3].y, (crop.y1 + crop.y2) / 2 - 0.5, tolerance) << at;
   }
   const PoseTrackSummary& s = track->summary;
   EXPECT_EQ(s.frames, 48);
   EXPECT_EQ(s.frames_without_person, 24);
   EXPECT_EQ(s.detections, 4);
   EXPECT_EQ(s.keyframes, 2);
+  EXPECT_EQ(s.tracks, 2);
+  EXPECT_EQ(s.person_frames, 24);
+  EXPECT_EQ(s.person_keyframes, 2);
+  EXPECT_EQ(s.max_people_in_frame, 1);
+  // The baseline on the same crops: 24 frames of one crop in 48.
+  EXPECT_DOUBLE_EQ(s.baseline_macs_per_frame.true_macs, 10.0 * 24 / 48);
   // Frames with nobody count as misses: every joint of the 24 frames with
   // a person is a hit, none of the other 24.
   ASSERT_TRUE(s.pck.has_value());
@@ -965,8 +1071,12 @@ TEST(DetectedBoxesTest, BoxesFollowTheSquareAndEmptyWindowsHaveNoPose) {
   EXPECT_NE(doc["info"]["boxes"].get<std::string>().find("brightness"),
             std::string::npos);
   EXPECT_TRUE(doc["frames"][12]["annotations"].empty());
-  EXPECT_TRUE(doc["frames"][30]["crop_box"].is_null());
+  EXPECT_TRUE(doc["frames"][30]["annotations"].empty());
   EXPECT_EQ(doc["frames"][0]["annotations"][0]["bbox_origin"], "detected");
+  EXPECT_EQ(doc["frames"][0]["annotations"][0]["track_id"], 1);
+  EXPECT_EQ(doc["frames"][40]["annotations"][0]["track_id"], 2);
+  EXPECT_EQ(doc["frames"][0]["annotations"][0]["features_extracted"], true);
+  EXPECT_EQ(doc["frames"][1]["annotations"][0]["features_extracted"], false);
   EXPECT_EQ(doc["frames"][1]["annotations"][0]["bbox_origin"], "carried");
   EXPECT_FLOAT_EQ(doc["frames"][1]["annotations"][0]["bbox_score"].get<float>(),
                   1.0f);
@@ -989,6 +1099,36 @@ TEST(DetectedBoxesTest, BoxesFollowTheSquareAndEmptyWindowsHaveNoPose) {
   EXPECT_NE(FormatSummary(*track).find("nobody found in 24 of 48 frames"),
             std::string::npos)
       << FormatSummary(*track);
+}
+
+TEST(DetectedBoxesTest, AMissedKeyframeIsCarriedThrough) {
+  // By default a track survives one keyframe without a detection: in GOP 1
+  // the square is not found (the dim one elsewhere scores under
+  // min_person_score), so its box is carried on (constant velocity over
+  // the I-frame, then still), with the same id; GOP 2's second miss ends it.
+  const SquareClip clip;
+  absl::StatusOr<InMemoryStreamSource> source =
+      InMemoryStreamSource::FromFrames(clip.frames, 12);
+  ASSERT_TRUE(source.ok()) << source.status();
+  auto centre = std::make_shared<CentreModel>();
+  const model::AnyPipeline model(centre);
+  EstimateOptions options;
+  options.joint_set = PennActionJoints();
+  options.boxes = BoxSource::Detected(std::make_shared<BrightnessDetector>());
+  absl::StatusOr<PoseTrack> track = EstimatePoses(model, *source, options);
+  ASSERT_TRUE(track.ok()) << track.status();
+  EXPECT_EQ(centre->windows_run, 3);
+  for (int64_t t = 12; t < 24; ++t) {
+    const FramePose& f = track->frames[t];
+    ASSERT_EQ(f.people.size(), 1u) << t;
+    EXPECT_EQ(f.people[0].track_id, 1) << t;
+    EXPECT_EQ(f.people[0].box_origin, PersonBoxOrigin::kCarried) << t;
+    EXPECT_NEAR(f.people[0].box.x1, 40, 1e-3) << t;
+    // Each window starts with an encoder pass for each of its people.
+    EXPECT_EQ(f.people[0].features_extracted, t == 12) << t;
+  }
+  for (int64_t t = 24; t < 36; ++t) EXPECT_FALSE(track->frames[t].has_person());
+  EXPECT_EQ(track->frames[36].people.at(0).track_id, 2);
 }
 
 TEST(DetectedBoxesTest, APersonInViewIsKeptAtALowerScore) {
@@ -1040,15 +1180,16 @@ TEST(OverlayTest, AFrameWithNobodyHasNoSkeleton) {
   window.frames.resize(1);
   window.num_valid = 1;
   window.rgb = at::zeros({1, 3, 40, 60}, at::kByte);
-  FramePose pose;  // no person box, no joints
-  pose.person_box.reset();
+  FramePose pose;  // nobody
   at::Tensor picture =
       RenderOverlayFrame(window, 0, pose, PennActionJoints(), {});
   // Nothing drawn outside the caption in the top-left corner.
   EXPECT_EQ(picture.slice(1, 14).sum().item<int64_t>(), 0);
-  // A detected box is outlined.
-  pose.person_box = Box{10, 20, 50, 38};
-  pose.box_origin = PersonBoxOrigin::kDetected;
+  // A detected box is outlined in its track's colour (track 1: yellow).
+  PersonPose person;
+  person.box = Box{10, 20, 50, 38};
+  person.box_origin = PersonBoxOrigin::kDetected;
+  pose.people.push_back(person);
   picture = RenderOverlayFrame(window, 0, pose, PennActionJoints(), {});
   EXPECT_GT(picture[0][30][10].item<uint8_t>(), 200);
   EXPECT_EQ(picture[0][30][30].item<uint8_t>(), 0);

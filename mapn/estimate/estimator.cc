@@ -3,12 +3,15 @@
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
 
+#include <algorithm>
 #include <limits>
+#include <set>
 #include <span>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "mapn/geometry/box.h"
 #include "mapn/pose/keypoints.h"
 #include "mapn/video/resample.h"
 
@@ -38,12 +41,14 @@ PoseEstimator::PoseEstimator(const model::AnyPipeline& model,
                              const model::AnyPipeline* baseline,
                              const EstimateOptions& options,
                              const StreamInfo& stream,
-                             std::optional<PckAccumulator> pck)
+                             std::optional<PckAccumulator> pck,
+                             std::optional<track::Tracker> tracker)
     : model_(&model),
       baseline_(baseline),
       options_(&options),
       start_(Clock::now()),
-      pck_(std::move(pck)) {
+      pck_(std::move(pck)),
+      tracker_(std::move(tracker)) {
   track_.video_path = stream.path;
   track_.stream = stream;
   track_.model_type = model.type_name();
@@ -90,39 +95,95 @@ absl::StatusOr<PoseEstimator> PoseEstimator::Start(
         baseline->input_size(), " crops and outputs ", baseline->joints(),
         " joints; the model ", model.input_size(), " and ", joints));
   }
+  std::optional<track::Tracker> tracker;
+  if (options.boxes.detected()) {
+    absl::StatusOr<track::Tracker> made =
+        track::Tracker::Create(options.boxes.TrackerOptionsForPeople());
+    if (!made.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("detected boxes: the person tracker's options: ",
+                       made.status().message()));
+    }
+    tracker = *std::move(made);
+  }
   model.module().eval();
   if (baseline != nullptr) baseline->module().eval();
-  return PoseEstimator(model, baseline, options, stream, std::move(pck));
+  return PoseEstimator(model, baseline, options, stream, std::move(pck),
+                       std::move(tracker));
+}
+
+absl::StatusOr<std::vector<PoseEstimator::WindowPerson>>
+PoseEstimator::PeopleOfWindow(const GopWindow& window) {
+  const StreamInfo& info = track_.stream;
+  const BoxSource& source = options_->boxes;
+  std::vector<WindowPerson> people;
+  if (!tracker_.has_value()) {
+    // Given boxes or the whole frame: one person, always there.
+    MAPN_ASSIGN_OR_RETURN(const WindowBoxes boxes,
+                          source.ForWindow(window, info.width, info.height));
+    WindowPerson person;
+    person.track_id = 1;
+    person.crop = *boxes.crop;
+    person.boxes = boxes.person;
+    person.origin = boxes.origin;
+    people.push_back(std::move(person));
+    return people;
+  }
+  const Clock::time_point t0 = Clock::now();
+  MAPN_ASSIGN_OR_RETURN(const std::vector<detect::PersonBox> found,
+                        source.detector()->Detect(window.rgb[0]));
+  detector_seconds_ += Seconds(t0);
+  ++detections_;
+  std::vector<track::Detection> detections;
+  detections.reserve(found.size());
+  for (const detect::PersonBox& box : found) {
+    detections.push_back({box.box, box.score});
+  }
+  MAPN_ASSIGN_OR_RETURN(const std::vector<track::WindowTrack> tracks,
+                        track::TrackWindow(*tracker_, window, detections));
+  for (const track::WindowTrack& t : tracks) {
+    WindowPerson person;
+    person.track_id = t.id;
+    person.crop = ExpandBox(t.extent, source.detected_options().crop);
+    person.boxes = t.boxes;
+    person.score = t.score;
+    for (size_t i = 0; i < t.boxes.size(); ++i) {
+      person.origin.push_back(t.detected[i] ? PersonBoxOrigin::kDetected
+                                            : PersonBoxOrigin::kCarried);
+    }
+    people.push_back(std::move(person));
+  }
+  return people;
 }
 
 absl::Status PoseEstimator::AddWindow(const GopWindow& window) {
   const at::NoGradGuard no_grad;
-  const StreamInfo& info = track_.stream;
   const EstimateOptions& options = *options_;
   const int64_t size = model_->input_size();
   const int64_t joints = model_->joints();
 
-  Clock::time_point t0 = Clock::now();
-  MAPN_ASSIGN_OR_RETURN(const WindowBoxes boxes,
-                        options.boxes.ForWindow(window, info.width, info.height,
-                                                previous_person_));
-  previous_person_ = boxes.person[window.num_valid - 1];
-  if (boxes.detector_ran) {
-    detector_seconds_ += Seconds(t0);
-    ++detections_;
-  }
+  MAPN_ASSIGN_OR_RETURN(const std::vector<WindowPerson> people,
+                        PeopleOfWindow(window));
 
-  // Nobody in the window: the model does not run, its frames get no pose.
-  at::Tensor in_source, decisions;
+  // Every person's crops as one batch, a row per person: their own state
+  // and their own gate decisions, one pass of each module for all. Nobody
+  // in the window: the model does not run, its frames get no pose.
+  const int64_t rows = static_cast<int64_t>(people.size());
+  at::Tensor in_source, decisions;  // [P, T, J, 3], [P, T]
   model::RunResult result;
-  if (boxes.crop) {
-    const Affine2D to_source = BoxToSquare(*boxes.crop, static_cast<int>(size));
-    MAPN_ASSIGN_OR_RETURN(
-        ResampledWindow cropped,
-        ResampleWindow(window, to_source, static_cast<int>(size)));
-    MAPN_ASSIGN_OR_RETURN(GopBatch batch, ToGopBatch({cropped}));
+  if (rows > 0) {
+    std::vector<ResampledWindow> crops;
+    std::vector<Affine2D> to_source;
+    for (const WindowPerson& person : people) {
+      to_source.push_back(BoxToSquare(person.crop, static_cast<int>(size)));
+      MAPN_ASSIGN_OR_RETURN(
+          ResampledWindow cropped,
+          ResampleWindow(window, to_source.back(), static_cast<int>(size)));
+      crops.push_back(std::move(cropped));
+    }
+    MAPN_ASSIGN_OR_RETURN(GopBatch batch, ToGopBatch(crops));
 
-    t0 = Clock::now();
+    Clock::time_point t0 = Clock::now();
     MAPN_ASSIGN_OR_RETURN(result, model_->Run(batch));
     model_seconds_ += Seconds(t0);
     if (baseline_ != nullptr) {
@@ -130,11 +191,18 @@ absl::Status PoseEstimator::AddWindow(const GopWindow& window) {
       MAPN_ASSIGN_OR_RETURN(model::RunResult base, baseline_->Run(batch));
       baseline_seconds_ += Seconds(t0);
     }
-    // [T, J, H, W] maps -> keypoints in crop pixels -> source pixels.
+    // [P * T, J, H, W] maps -> keypoints in crop pixels -> source pixels.
     MAPN_ASSIGN_OR_RETURN(const at::Tensor keypoints,
-                          model_->Keypoints(result.heatmaps[0]));
-    in_source = ToSourcePixels(keypoints, to_source).contiguous();
-    decisions = result.decisions[0].cpu().contiguous();
+                          model_->Keypoints(result.heatmaps.flatten(0, 1)));
+    const int64_t length = window.length();
+    std::vector<at::Tensor> per_person;
+    for (int64_t p = 0; p < rows; ++p) {
+      per_person.push_back(ToSourcePixels(
+          keypoints.slice(0, p * length, (p + 1) * length), to_source[p]));
+    }
+    in_source = at::stack(per_person).contiguous();
+    decisions = result.decisions.cpu().contiguous();
+    person_rows_ += rows * window.num_valid;
   }
 
   for (int64_t t = 0; t < window.num_valid; ++t) {
@@ -145,49 +213,33 @@ absl::Status PoseEstimator::AddWindow(const GopWindow& window) {
     pose.type = meta.type;
     pose.window = window.window_index;
     pose.damage = meta.damage;
-    pose.person_box = boxes.person[t];
-    pose.box_origin = boxes.origin[t];
-    if (boxes.detector_ran) pose.box_score = boxes.score;
-    if (boxes.crop) {
-      pose.crop_box = boxes.crop;
-      pose.features_extracted = decisions[t].item<float>() > 0.5f;
-      pose.macs = result.macs(0, t);
-    }
-    // A frame without a person has no estimate: a labelled one counts as a
-    // miss for PCK (non-finite predictions, pck.h).
-    std::vector<float> predicted(2 * joints,
-                                 std::numeric_limits<float>::quiet_NaN());
-    if (pose.has_person()) {
-      auto k = in_source.accessor<float, 3>();
-      pose.joints.resize(joints);
+    for (int64_t p = 0; p < rows; ++p) {
+      const WindowPerson& person = people[p];
+      const model::MacCount macs = result.macs(p, t);
+      // A person whose box left the frame earlier in the window: their row
+      // still ran, its cost is the frame's, but they have no pose here.
+      pose.macs += macs;
+      if (!person.boxes[t]) continue;
+      PersonPose out;
+      out.track_id = person.track_id;
+      out.box = *person.boxes[t];
+      out.box_origin = person.origin[t];
+      out.box_score = person.score;
+      out.crop_box = person.crop;
+      out.features_extracted = decisions[p][t].item<float>() > 0.5f;
+      out.macs = macs;
+      auto k = in_source.accessor<float, 4>();
+      out.joints.resize(joints);
       for (int64_t j = 0; j < joints; ++j) {
-        pose.joints[j] = {k[t][j][0], k[t][j][1], k[t][j][2]};
-        predicted[2 * j] = k[t][j][0];
-        predicted[2 * j + 1] = k[t][j][1];
+        out.joints[j] = {k[p][t][j][0], k[p][t][j][1], k[p][t][j][2]};
       }
-    } else {
-      ++frames_without_person_;
+      pose.features_extracted |= out.features_extracted;
+      pose.people.push_back(std::move(out));
     }
+    if (!pose.has_person()) ++frames_without_person_;
     total_macs_ += pose.macs;
     if (pck_.has_value()) {
-      const GroundTruth& truth = *options.ground_truth;
-      const PoseSequence& gt = truth.labels;
-      if (meta.index >= gt.num_frames) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "the video has more frames than ground truth '", truth.path,
-            "' labels (", gt.num_frames, "): frame ", meta.index,
-            " has no label (labels belong to decoded frames, in order)"));
-      }
-      if (truth.labelled[meta.index]) {
-        const size_t gt_joints = static_cast<size_t>(gt.num_joints);
-        const size_t offset = static_cast<size_t>(meta.index) * gt_joints;
-        MAPN_RETURN_IF_ERROR(pck_->AddFrame(
-            predicted,
-            std::span<const float>(gt.joints.data() + 2 * offset,
-                                   2 * gt_joints),
-            std::span<const uint8_t>(gt.visible.data() + offset, gt_joints),
-            gt.boxes[meta.index]));
-      }
+      MAPN_RETURN_IF_ERROR(AddToPck(meta, pose));
     }
     if (options.overlay != nullptr) {
       MAPN_RETURN_IF_ERROR(
@@ -199,6 +251,48 @@ absl::Status PoseEstimator::AddWindow(const GopWindow& window) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status PoseEstimator::AddToPck(const FrameMeta& meta,
+                                     const FramePose& pose) {
+  const GroundTruth& truth = *options_->ground_truth;
+  const PoseSequence& gt = truth.labels;
+  if (meta.index >= gt.num_frames) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the video has more frames than ground truth '", truth.path,
+        "' labels (", gt.num_frames, "): frame ", meta.index,
+        " has no label (labels belong to decoded frames, in order)"));
+  }
+  if (!truth.labelled[meta.index]) return absl::OkStatus();
+  const Box& label_box = gt.boxes[meta.index];
+  // The labels are one person's: the estimate whose box overlaps theirs
+  // most (the first, by track id, when none does). Nobody found: non-finite
+  // predictions, a miss for every counted joint (pck.h).
+  const PersonPose* scored = nullptr;
+  float best = -1;
+  for (const PersonPose& person : pose.people) {
+    const float iou = IntersectionOverUnion(person.box, label_box);
+    if (iou > best) {
+      best = iou;
+      scored = &person;
+    }
+  }
+  const int64_t joints = model_->joints();
+  std::vector<float> predicted(2 * joints,
+                               std::numeric_limits<float>::quiet_NaN());
+  if (scored != nullptr) {
+    for (int64_t j = 0; j < joints; ++j) {
+      predicted[2 * j] = scored->joints[j].x;
+      predicted[2 * j + 1] = scored->joints[j].y;
+    }
+  }
+  const size_t gt_joints = static_cast<size_t>(gt.num_joints);
+  const size_t offset = static_cast<size_t>(meta.index) * gt_joints;
+  return pck_->AddFrame(
+      predicted,
+      std::span<const float>(gt.joints.data() + 2 * offset, 2 * gt_joints),
+      std::span<const uint8_t>(gt.visible.data() + offset, gt_joints),
+      label_box);
 }
 
 absl::StatusOr<PoseTrack> PoseEstimator::Finish() && {
@@ -218,9 +312,23 @@ absl::StatusOr<PoseTrack> PoseEstimator::Finish() && {
   }
   PoseTrackSummary& s = track_.summary;
   s.frames = static_cast<int64_t>(track_.frames.size());
-  for (const FramePose& f : track_.frames) s.keyframes += f.features_extracted;
+  std::set<int64_t> ids;
+  for (const FramePose& f : track_.frames) {
+    s.keyframes += f.features_extracted;
+    s.person_frames += static_cast<int64_t>(f.people.size());
+    s.max_people_in_frame = std::max<int64_t>(
+        s.max_people_in_frame, static_cast<int64_t>(f.people.size()));
+    for (const PersonPose& p : f.people) {
+      s.person_keyframes += p.features_extracted;
+      ids.insert(p.track_id);
+    }
+  }
+  s.tracks = static_cast<int64_t>(ids.size());
   s.macs_per_frame = total_macs_ * (1.0 / s.frames);
-  s.baseline_macs_per_frame = model_->baseline_macs_per_frame();
+  // The per-frame baseline on the same crops: one pass per person row.
+  s.baseline_macs_per_frame =
+      model_->baseline_macs_per_frame() *
+      (static_cast<double>(person_rows_) / static_cast<double>(s.frames));
   s.frames_without_person = frames_without_person_;
   for (const FramePose& f : track_.frames) {
     s.frames_concealed += f.damage == FrameDamage::kConcealed;

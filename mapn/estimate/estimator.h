@@ -1,13 +1,18 @@
 // File: estimator.h
 //
-// Poses for every frame of a video, in one pass over its compressed stream:
-// each GOP window of any StreamSource is cropped around the person
-// (BoxSource: given, or found by a person detector on the window's keyframe
-// and carried by the motion vectors; a window where nobody is found is not
-// run, and its frames get no pose), run through any composition (a
-// model::AnyPipeline), and the
-// head's keypoints are carried back to image pixels (mapn/pose/keypoints.h);
-// optionally the per-frame baseline with the same extractor and head runs
+// Poses for every person in every frame of a video, in one pass over its
+// compressed stream: each GOP window of any StreamSource is cropped around
+// each person (BoxSource: the whole frame or given boxes, one person; or
+// people found by a person detector on the window's keyframe and followed
+// by a track::Tracker, their boxes carried by the motion vectors), the
+// crops of one window go through any composition (a model::AnyPipeline) as
+// one batch, a row per person, so that each person has their own ConvLSTM
+// state and their own gate decisions, and the head's keypoints are carried
+// back to image pixels (mapn/pose/keypoints.h). A person the tracker starts
+// in a continuation window (mid-GOP) starts with an encoder pass: every
+// window's first frame is a keyframe of each of its rows. A window where
+// nobody is found is not run, and its frames get no pose.
+// Optionally the per-frame baseline with the same extractor and head runs
 // on the same crops in the same run, so the wall-clock speed-up is measured
 // rather than assumed, and overlay pictures (a video, PNGs or both) and PCK
 // against ground truth are produced on the way. `mapn estimate` is a thin
@@ -33,6 +38,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -46,6 +52,7 @@
 #include "mapn/estimate/progress.h"
 #include "mapn/eval/pck.h"
 #include "mapn/model/any_pipeline.h"
+#include "mapn/track/tracker.h"
 #include "mapn/video/gop.h"
 #include "mapn/video/stream_source.h"
 
@@ -58,13 +65,14 @@ struct EstimateOptions {
   // Optional outputs, owned by the caller.
   OverlaySink* overlay = nullptr;
   ProgressBar* progress = nullptr;
-  // Labels of this video (one label frame per decoded frame; the video may
-  // have neither more nor fewer frames): PCK@0.2 of the estimates goes into
-  // the summary, with the labels' dataset convention (PckOptionsFor), in
-  // the joint set the model's and the labels' joints meet in
-  // (mapn/data/joint_mapping.h). Frames the labels mark unlabelled do not
-  // count; a labelled frame where nobody was found counts as a miss for
-  // each of its counted joints.
+  // Labels of this video (one person, one label frame per decoded frame;
+  // the video may have neither more nor fewer frames): PCK@0.2 of the
+  // estimates goes into the summary, with the labels' dataset convention
+  // (PckOptionsFor), in the joint set the model's and the labels' joints
+  // meet in (mapn/data/joint_mapping.h). With several people in a frame,
+  // the one whose box overlaps the label's box most is scored. Frames the
+  // labels mark unlabelled do not count; a labelled frame where nobody was
+  // found counts as a miss for each of its counted joints.
   const GroundTruth* ground_truth = nullptr;
 };
 
@@ -91,10 +99,29 @@ class PoseEstimator {
  private:
   using Clock = std::chrono::steady_clock;
 
+  // One person of a window: their batch row.
+  struct WindowPerson {
+    int64_t track_id = 1;
+    Box crop;  // what the model sees of them, in source pixels
+    // Per frame of the window (T entries): their box, nullopt where they
+    // are not (before they appear, after they leave, padding).
+    std::vector<std::optional<Box>> boxes;
+    std::vector<PersonBoxOrigin> origin;
+    std::optional<float> score;  // detected: the last detection's
+  };
+
+  // The window's people: the given box, or the tracker's tracks after
+  // the detector ran on the window's keyframe.
+  absl::StatusOr<std::vector<WindowPerson>> PeopleOfWindow(
+      const GopWindow& window);
+  // Scores the frame's estimate against the labels (AddWindow).
+  absl::Status AddToPck(const FrameMeta& meta, const FramePose& pose);
+
   PoseEstimator(const model::AnyPipeline& model,
                 const model::AnyPipeline* baseline,
                 const EstimateOptions& options, const StreamInfo& stream,
-                std::optional<PckAccumulator> pck);
+                std::optional<PckAccumulator> pck,
+                std::optional<track::Tracker> tracker);
 
   const model::AnyPipeline* model_;
   const model::AnyPipeline* baseline_;
@@ -107,9 +134,12 @@ class PoseEstimator {
   double detector_seconds_ = 0;
   int64_t detections_ = 0;
   int64_t frames_without_person_ = 0;
-  // The person box of the last frame added, for BoxSource::ForWindow.
-  std::optional<Box> previous_person_;
+  // Detected boxes: follows the people from window to window.
+  std::optional<track::Tracker> tracker_;
   model::MacCount total_macs_;
+  // Person crops the model ran on, summed over frames (the per-frame
+  // baseline's work in units of one crop).
+  int64_t person_rows_ = 0;
 };
 
 // Runs `model` (in eval mode, which this sets) over every window of

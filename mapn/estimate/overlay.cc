@@ -22,8 +22,6 @@ constexpr Rgb kCoral{255, 127, 80};
 constexpr Rgb kLeft{64, 160, 255};
 constexpr Rgb kRight{255, 80, 80};
 constexpr Rgb kCentre{80, 230, 120};
-constexpr Rgb kBoxDetected{255, 220, 0};
-constexpr Rgb kBoxCarried{200, 200, 200};
 constexpr int kPanelGap = 4;
 
 // Left joints blue, right joints red, the rest green, from the joint names
@@ -32,6 +30,16 @@ Rgb SideColor(const std::string& name) {
   if (name.rfind("l_", 0) == 0 || name.rfind("left", 0) == 0) return kLeft;
   if (name.rfind("r_", 0) == 0 || name.rfind("right", 0) == 0) return kRight;
   return kCentre;
+}
+
+// Track ids cycle through colours that stand apart from each other and
+// from the side colours of the joints.
+Rgb TrackColor(int64_t id) {
+  static constexpr Rgb kColors[] = {
+      {255, 220, 0},   {0, 220, 220},  {255, 105, 180}, {150, 255, 80},
+      {190, 130, 255}, {255, 160, 40}, {255, 255, 255}, {120, 180, 120}};
+  constexpr int64_t n = sizeof(kColors) / sizeof(kColors[0]);
+  return kColors[((id - 1) % n + n) % n];
 }
 
 // "dir" without trailing slashes ("/" stays "/").
@@ -56,49 +64,61 @@ at::Tensor RenderOverlayFrame(const GopWindow& window, int64_t t,
   const int w = canvas.width(), h = canvas.height();
   const float scale = std::max(1.0f, std::min(w, h) / 240.0f);
 
-  // Skeleton: limbs first, joints on top.
-  for (const auto& [a, b] : joints.skeleton) {
-    if (a >= static_cast<int>(pose.joints.size()) ||
-        b >= static_cast<int>(pose.joints.size())) {
-      continue;
+  const int text_scale = std::max(1, static_cast<int>(scale));
+  for (const PersonPose& person : pose.people) {
+    // A tracked person (detected boxes) in their own colour: limbs, box and
+    // id tag; joints keep their side colours so left and right stay
+    // readable. Given boxes: one person, limbs by side, no box.
+    const bool tracked = person.box_origin != PersonBoxOrigin::kGiven;
+    const Rgb own = TrackColor(person.track_id);
+    // Skeleton: limbs first, joints on top.
+    for (const auto& [a, b] : joints.skeleton) {
+      if (a >= static_cast<int>(person.joints.size()) ||
+          b >= static_cast<int>(person.joints.size())) {
+        continue;
+      }
+      const JointEstimate& ja = person.joints[a];
+      const JointEstimate& jb = person.joints[b];
+      const float alpha =
+          std::min(ja.confidence, jb.confidence) >= options.min_confidence
+              ? 0.9f
+              : 0.35f;
+      const std::string& name_a = joints.joint_names[a];
+      const std::string& name_b = joints.joint_names[b];
+      Rgb color = SideColor(name_b);
+      if (SideColor(name_a).r == kCentre.r &&
+          SideColor(name_b).r == kCentre.r) {
+        color = kCentre;
+      }
+      if (tracked) color = own;
+      canvas.DrawLine(ja.x, ja.y, jb.x, jb.y, 2.5f * scale, color, alpha);
     }
-    const JointEstimate& ja = pose.joints[a];
-    const JointEstimate& jb = pose.joints[b];
-    const float alpha =
-        std::min(ja.confidence, jb.confidence) >= options.min_confidence
-            ? 0.9f
-            : 0.35f;
-    const std::string& name_a = joints.joint_names[a];
-    const std::string& name_b = joints.joint_names[b];
-    Rgb color = SideColor(name_b);
-    if (SideColor(name_a).r == kCentre.r && SideColor(name_b).r == kCentre.r) {
-      color = kCentre;
+    for (size_t j = 0; j < person.joints.size(); ++j) {
+      const JointEstimate& je = person.joints[j];
+      const float alpha = je.confidence >= options.min_confidence ? 1.0f : 0.4f;
+      canvas.FillDisc(je.x, je.y, 3.0f * scale, Rgb{255, 255, 255}, alpha);
+      canvas.FillDisc(je.x, je.y, 2.0f * scale,
+                      SideColor(joints.joint_names[j]), alpha);
     }
-    canvas.DrawLine(ja.x, ja.y, jb.x, jb.y, 2.5f * scale, color, alpha);
-  }
-  for (size_t j = 0; j < pose.joints.size(); ++j) {
-    const JointEstimate& je = pose.joints[j];
-    const float alpha = je.confidence >= options.min_confidence ? 1.0f : 0.4f;
-    canvas.FillDisc(je.x, je.y, 3.0f * scale, Rgb{255, 255, 255}, alpha);
-    canvas.FillDisc(je.x, je.y, 2.0f * scale, SideColor(joints.joint_names[j]),
-                    alpha);
-  }
-
-  // A detected box (on the keyframe) and a box carried by the motion
-  // vectors, thin; a given box is not drawn.
-  if (pose.person_box && pose.box_origin != PersonBoxOrigin::kGiven) {
-    const Box& b = *pose.person_box;
+    if (!tracked) continue;
+    // The box, thicker on the keyframe its detection joined; the id above
+    // it, with "F" where this person's features were extracted.
+    const Box& b = person.box;
     const int x1 = static_cast<int>(std::lround(b.x1));
     const int y1 = static_cast<int>(std::lround(b.y1));
+    const int thin = std::max(1, static_cast<int>(scale));
     canvas.DrawRect(
         x1, y1, std::max(1, static_cast<int>(std::lround(b.x2)) - x1),
         std::max(1, static_cast<int>(std::lround(b.y2)) - y1),
-        std::max(1, static_cast<int>(scale)),
-        pose.box_origin == PersonBoxOrigin::kDetected ? kBoxDetected
-                                                      : kBoxCarried);
+        person.box_origin == PersonBoxOrigin::kDetected ? 2 * thin : thin, own);
+    const std::string tag =
+        absl::StrCat(person.track_id, person.features_extracted ? " F" : "");
+    const int th = Canvas::TextHeight(text_scale) + 4;
+    const int ty = std::max(0, y1 - th);
+    canvas.FillRect(x1, ty, Canvas::TextWidth(tag, text_scale) + 6, th, own);
+    canvas.DrawText(x1 + 3, ty + 2, tag, text_scale, Rgb{0, 0, 0});
   }
 
-  const int text_scale = std::max(1, static_cast<int>(scale));
   std::string caption =
       absl::StrFormat("#%d %c", pose.frame_index, FrameTypeChar(pose.type));
   if (!pose.has_person()) caption += " NO PERSON";

@@ -1,12 +1,15 @@
 // File: overlay.h
 //
 // The picture `mapn estimate --overlay` / `--overlay_frames` writes for each
-// frame: the decoded frame with the estimated skeleton, a coral border and a
-// "FEATURES" tag on the frames where the ResNet ran (the paper's Figure 6
-// marks them the same way), and a caption with the frame's index and type
-// ("NO PERSON" added, and no skeleton drawn, where a detector found nobody;
-// a detected person box is outlined in yellow on the keyframe and in grey
-// where it was carried by the motion vectors).
+// frame: the decoded frame with each person's skeleton, a coral border and a
+// "FEATURES" tag on the frames where the encoder ran for anyone (the
+// paper's Figure 6 marks them the same way), and a caption with the frame's
+// index and type ("NO PERSON" added where a detector found nobody). A
+// tracked person (detected boxes) is drawn in a colour of their own (limbs,
+// box and an id tag above the box, "F" in the tag where their features
+// were extracted; the box thicker on the keyframe whose detection joined
+// their track than where the motion vectors carried it); joints keep left
+// blue, right red, so that sides stay readable.
 // With panels, the frame's motion field (colour wheel, mapn/viz/flow_color.h)
 // and residual follow to the right, like the rows of Figure 6. OverlaySink
 // sends those pictures to an H.264 MP4 (atomically: no partial file on

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "mapn/core/atomic_file.h"
+#include "mapn/core/status_macros.h"
 #include "nlohmann/json.hpp"
 
 namespace mapn {
@@ -40,6 +41,13 @@ const char* PersonBoxOriginName(PersonBoxOrigin origin) {
   return "unknown";
 }
 
+double PersonPose::score() const {
+  if (joints.empty()) return 0;
+  double sum = 0;
+  for (const JointEstimate& j : joints) sum += j.confidence;
+  return sum / static_cast<double>(joints.size());
+}
+
 std::optional<double> PoseTrackSummary::speedup() const {
   if (!baseline_timing || timing.model_seconds <= 0) return std::nullopt;
   return baseline_timing->model_seconds / timing.model_seconds;
@@ -52,7 +60,7 @@ std::string PoseTrackJson(const PoseTrack& track) {
 
   nlohmann::json info = {
       {"tool", "mapn estimate"},
-      {"format_version", 1},
+      {"format_version", 2},
       {"video", track.video_path},
       {"codec", track.stream.codec},
       {"width", track.stream.width},
@@ -75,26 +83,27 @@ std::string PoseTrackJson(const PoseTrack& track) {
 
   nlohmann::json frames = nlohmann::json::array();
   for (const FramePose& f : track.frames) {
-    nlohmann::json keypoints = nlohmann::json::array();
-    double score = 0;
-    for (const JointEstimate& j : f.joints) {
-      keypoints.push_back(j.x);
-      keypoints.push_back(j.y);
-      keypoints.push_back(j.confidence);
-      score += j.confidence;
-    }
-    if (!f.joints.empty()) score /= static_cast<double>(f.joints.size());
     // Nobody found: no annotation at all (COCO's way of saying so).
     nlohmann::json annotations = nlohmann::json::array();
-    if (f.has_person()) {
+    for (const PersonPose& p : f.people) {
+      nlohmann::json keypoints = nlohmann::json::array();
+      for (const JointEstimate& j : p.joints) {
+        keypoints.push_back(j.x);
+        keypoints.push_back(j.y);
+        keypoints.push_back(j.confidence);
+      }
       nlohmann::json person = {
           {"category_id", 1},
-          {"bbox", Xywh(*f.person_box)},
-          {"bbox_origin", PersonBoxOriginName(f.box_origin)},
+          {"track_id", p.track_id},
+          {"bbox", Xywh(p.box)},
+          {"bbox_origin", PersonBoxOriginName(p.box_origin)},
           {"keypoints", keypoints},
-          {"num_keypoints", f.joints.size()},
-          {"score", score}};
-      if (f.box_score) person["bbox_score"] = *f.box_score;
+          {"num_keypoints", p.joints.size()},
+          {"score", p.score()},
+          {"features_extracted", p.features_extracted},
+          {"macs", p.macs.true_macs},
+          {"crop_box", Xywh(p.crop_box)}};
+      if (p.box_score) person["bbox_score"] = *p.box_score;
       annotations.push_back(std::move(person));
     }
     frames.push_back({
@@ -108,7 +117,6 @@ std::string PoseTrackJson(const PoseTrack& track) {
                        : nlohmann::json(FrameDamageName(f.damage))},
         {"macs", f.macs.true_macs},
         {"macs_hrnet_convention", f.macs.hrnet_macs},
-        {"crop_box", f.crop_box ? Xywh(*f.crop_box) : nlohmann::json(nullptr)},
         {"annotations", annotations},
     });
   }
@@ -126,6 +134,10 @@ std::string PoseTrackJson(const PoseTrack& track) {
       {"macs_ratio", s.macs_ratio()},
       {"timing", Timing(s.timing, s.frames)},
       {"frames_without_person", s.frames_without_person},
+      {"person_frames", s.person_frames},
+      {"person_keyframes", s.person_keyframes},
+      {"tracks", s.tracks},
+      {"max_people_in_frame", s.max_people_in_frame},
       {"frames_concealed", s.frames_concealed},
       {"frames_lost", s.frames_lost},
       {"frames_dropped", s.frames_dropped},
@@ -161,36 +173,122 @@ std::string PoseTrackJson(const PoseTrack& track) {
 
 std::string PoseTrackCsv(const PoseTrack& track) {
   std::string out =
-      "frame_index,timestamp,frame_type,window,features_extracted,macs,"
-      "macs_hrnet_convention,damage,bbox_x,bbox_y,bbox_w,bbox_h";
+      "frame_index,timestamp,frame_type,window,damage,track_id,"
+      "features_extracted,macs,macs_hrnet_convention,bbox_x,bbox_y,bbox_w,"
+      "bbox_h,bbox_origin,score";
   for (const std::string& name : track.joint_set.joint_names) {
     absl::StrAppend(&out, ",", name, "_x,", name, "_y,", name, "_conf");
   }
   out += "\n";
   for (const FramePose& f : track.frames) {
-    absl::StrAppend(
-        &out, f.frame_index, ",",
+    const std::string frame = absl::StrCat(
+        f.frame_index, ",",
         std::isfinite(f.timestamp_s) ? absl::StrFormat("%.6f", f.timestamp_s)
                                      : std::string(),
         ",", std::string(1, FrameTypeChar(f.type)), ",", f.window, ",",
-        f.features_extracted ? 1 : 0, ",",
-        absl::StrFormat("%.0f,%.0f", f.macs.true_macs, f.macs.hrnet_macs), ",",
         FrameDamageName(f.damage));
-    if (f.has_person()) {
-      const Box& b = *f.person_box;
-      absl::StrAppend(&out, absl::StrFormat(",%.2f,%.2f,%.2f,%.2f", b.x1, b.y1,
-                                            b.width(), b.height()));
-      for (const JointEstimate& j : f.joints) {
+    if (f.people.empty()) {
+      // Nobody found: the frame's row with every person field empty.
+      absl::StrAppend(&out, frame);
+      out.append(10 + 3 * track.joint_set.joint_names.size(), ',');
+      out += "\n";
+      continue;
+    }
+    for (const PersonPose& p : f.people) {
+      absl::StrAppend(
+          &out, frame, ",", p.track_id, ",", p.features_extracted ? 1 : 0,
+          absl::StrFormat(",%.0f,%.0f,%.2f,%.2f,%.2f,%.2f,", p.macs.true_macs,
+                          p.macs.hrnet_macs, p.box.x1, p.box.y1, p.box.width(),
+                          p.box.height()),
+          PersonBoxOriginName(p.box_origin),
+          absl::StrFormat(",%.4f", p.score()));
+      for (const JointEstimate& j : p.joints) {
         absl::StrAppend(
             &out, absl::StrFormat(",%.2f,%.2f,%.4f", j.x, j.y, j.confidence));
       }
-    } else {
-      // Nobody found: the frame's row with every box and joint field empty.
-      out.append(4 + 3 * track.joint_set.joint_names.size(), ',');
+      out += "\n";
     }
-    out += "\n";
   }
   return out;
+}
+
+absl::StatusOr<std::string> PoseTrackChallengeJson(const PoseTrack& track) {
+  // PoseTrack's joints by name in the model's set; those it lacks
+  // (head_bottom and head_top for COCO's) stay unset.
+  const JointSet& target = PoseTrackJoints();
+  const JointSet& source = track.joint_set;
+  std::vector<int> from(target.num_joints(), -1);
+  int shared = 0;
+  for (int t = 0; t < target.num_joints(); ++t) {
+    for (int s = 0; s < source.num_joints(); ++s) {
+      if (source.joint_names[s] == target.joint_names[t]) {
+        from[t] = s;
+        ++shared;
+      }
+    }
+  }
+  if (shared < target.num_joints() / 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the PoseTrack export needs a model whose joints are named like at "
+        "least half of PoseTrack's (COCO's, Penn Action's, ...); the "
+        "model's joint set '",
+        source.name, "' shares ", shared, " of ", target.num_joints(),
+        " joint names with PoseTrack's"));
+  }
+  std::string video = track.video_path;
+  if (const size_t slash = video.find_last_of('/');
+      slash != std::string::npos) {
+    video = video.substr(slash + 1);
+  }
+  if (const size_t dot = video.find_last_of('.'); dot != std::string::npos) {
+    video = video.substr(0, dot);
+  }
+  nlohmann::json images = nlohmann::json::array();
+  nlohmann::json annotations = nlohmann::json::array();
+  int64_t annotation_id = 0;
+  for (const FramePose& f : track.frames) {
+    // poseval joins annotations to images by id; frame indices are unique.
+    const int64_t image_id = f.frame_index;
+    images.push_back(
+        {{"id", image_id},
+         {"frame_id", f.frame_index},
+         {"vid_id", video},
+         {"file_name", absl::StrFormat("%s/%06d.jpg", video, f.frame_index)},
+         {"is_labeled", true}});
+    for (const PersonPose& p : f.people) {
+      nlohmann::json keypoints = nlohmann::json::array();
+      nlohmann::json scores = nlohmann::json::array();
+      for (int t = 0; t < target.num_joints(); ++t) {
+        const bool have =
+            from[t] >= 0 && from[t] < static_cast<int>(p.joints.size());
+        const JointEstimate j = have ? p.joints[from[t]] : JointEstimate{};
+        keypoints.push_back(j.x);
+        keypoints.push_back(j.y);
+        keypoints.push_back(have ? 1 : 0);
+        scores.push_back(j.confidence);
+      }
+      annotations.push_back({{"id", annotation_id++},
+                             {"image_id", image_id},
+                             {"track_id", p.track_id},
+                             {"category_id", 1},
+                             {"bbox", Xywh(p.box)},
+                             {"keypoints", keypoints},
+                             {"scores", scores},
+                             {"score", p.score()}});
+    }
+  }
+  nlohmann::json skeleton = nlohmann::json::array();
+  for (const auto& [a, b] : target.skeleton) skeleton.push_back({a + 1, b + 1});
+  nlohmann::json doc = {
+      {"images", images},
+      {"annotations", annotations},
+      {"categories", nlohmann::json::array({{{"id", 1},
+                                             {"name", "person"},
+                                             {"supercategory", "person"},
+                                             {"keypoints", target.joint_names},
+                                             {"skeleton", skeleton}}})},
+  };
+  return doc.dump(1) + "\n";
 }
 
 absl::Status WritePoseTrackJson(const PoseTrack& track,
@@ -201,6 +299,12 @@ absl::Status WritePoseTrackJson(const PoseTrack& track,
 absl::Status WritePoseTrackCsv(const PoseTrack& track,
                                const std::string& path) {
   return WriteFileAtomically(path, PoseTrackCsv(track));
+}
+
+absl::Status WritePoseTrackChallengeJson(const PoseTrack& track,
+                                         const std::string& path) {
+  MAPN_ASSIGN_OR_RETURN(const std::string text, PoseTrackChallengeJson(track));
+  return WriteFileAtomically(path, text);
 }
 
 void MarkDamagedFrames(PoseTrack& track, const std::vector<int64_t>& concealed,
@@ -275,6 +379,21 @@ std::string FormatSummary(const PoseTrack& track) {
                               "found in %d of %d frames (no pose there)\n",
                               s.detections, s.detector_seconds,
                               s.frames_without_person, s.frames));
+  }
+  if (s.tracks > 1) {
+    absl::StrAppend(
+        &out,
+        absl::StrFormat("people: %d tracks, up to %d in a frame, %.2f per "
+                        "frame; per-person keyframes: %d of %d (%.1f %%)\n",
+                        s.tracks, s.max_people_in_frame,
+                        s.frames > 0 ? static_cast<double>(s.person_frames) /
+                                           static_cast<double>(s.frames)
+                                     : 0.0,
+                        s.person_keyframes, s.person_frames,
+                        s.person_frames > 0
+                            ? 100.0 * static_cast<double>(s.person_keyframes) /
+                                  static_cast<double>(s.person_frames)
+                            : 0.0));
   }
   if (s.baseline_timing) {
     absl::StrAppend(

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "mapn/data/joint_set.h"
 #include "mapn/geometry/box.h"
 #include "mapn/model/flops.h"
@@ -47,31 +48,51 @@ enum class PersonBoxOrigin : uint8_t {
 // "given", "detected", "carried".
 const char* PersonBoxOriginName(PersonBoxOrigin origin);
 
+// One person in one frame.
+struct PersonPose {
+  // The person's track: 1, 2, 3, ... in order of appearance, the same in
+  // every frame the tracker kept them (detected boxes); 1 for given boxes
+  // and the whole frame.
+  int64_t track_id = 1;
+  // The person's box in this frame and where it came from.
+  Box box;
+  PersonBoxOrigin box_origin = PersonBoxOrigin::kGiven;
+  // For detected and carried boxes: the detector's score of the last
+  // keyframe detection that joined the track.
+  std::optional<float> box_score;
+  // The region the model saw for this person (their window's crop box).
+  Box crop_box;
+  // Whether the encoder ran on this person's crop of this frame (their own
+  // gate decision), and the multiply-adds executed for them here.
+  bool features_extracted = false;
+  model::MacCount macs;
+  std::vector<JointEstimate> joints;
+
+  // Mean joint confidence (0 without joints): the annotation's score.
+  double score() const;
+};
+
 struct FramePose {
   int64_t frame_index = 0;
   double timestamp_s = 0;
   FrameType type = FrameType::kP;
   int64_t window = 0;
+  // The encoder ran on this frame for at least one person.
   bool features_extracted = false;
-  model::MacCount macs;  // executed for this frame
-  // The region the model saw (its window's crop box); nullopt when the
-  // model did not run for this frame's window (nobody was found in it).
-  std::optional<Box> crop_box;
-  // The person's box in this frame; nullopt when nobody was found here
-  // (detected boxes only): then `joints` is empty, and the frame has no
-  // annotation in the JSON and empty fields in the CSV.
-  std::optional<Box> person_box;
-  PersonBoxOrigin box_origin = PersonBoxOrigin::kGiven;
-  // For detected and carried boxes: the detector's score of the keyframe
-  // detection the box comes from.
-  std::optional<float> box_score;
-  std::vector<JointEstimate> joints;
+  // Executed for this frame, all people together (including a person
+  // whose box left the frame earlier in the window: their row of the
+  // window's batch still ran).
+  model::MacCount macs;
+  // The people in this frame, ordered by track id; empty when nobody was
+  // found (detected boxes only): then the frame has no annotation in the
+  // JSON and one row with empty person fields in the CSV.
+  std::vector<PersonPose> people;
   // Damage the reader read through (--on_corrupt=conceal): the decoder
   // concealed errors in this frame, or lost it (the previous picture stood
   // in); the pose is then only as good as that picture.
   FrameDamage damage = FrameDamage::kNone;
 
-  bool has_person() const { return person_box.has_value(); }
+  bool has_person() const { return !people.empty(); }
 };
 
 // Wall-clock figures of one run of a model over the video.
@@ -82,15 +103,24 @@ struct RunTiming {
 
 struct PoseTrackSummary {
   int64_t frames = 0;
-  int64_t keyframes = 0;  // frames whose features were extracted
+  int64_t keyframes = 0;  // frames whose features were extracted (anyone's)
   model::MacCount macs_per_frame;
-  // The per-frame Simple Baseline of the same encoder and head.
+  // The per-frame Simple Baseline of the same encoder and head, run on
+  // every person crop the model ran on (with several people, per frame on
+  // average; the same as one run of it with one person in every frame).
   model::MacCount baseline_macs_per_frame;
   RunTiming timing;
   // With --compare-baseline: the baseline run over the same windows.
   std::optional<RunTiming> baseline_timing;
   // Frames where nobody was found (detected boxes): no pose.
   int64_t frames_without_person = 0;
+  // People: poses over all frames (a frame with two people counts two),
+  // those whose features were extracted (per-person keyframes), distinct
+  // track ids, and the most people in one frame.
+  int64_t person_frames = 0;
+  int64_t person_keyframes = 0;
+  int64_t tracks = 0;
+  int64_t max_people_in_frame = 0;
   // Detected boxes: keyframes the detector ran on, and its wall-clock time
   // (included in timing.total_seconds, not in timing.model_seconds).
   int64_t detections = 0;
@@ -145,11 +175,24 @@ struct PoseTrack {
 };
 
 std::string PoseTrackJson(const PoseTrack& track);
+// One row per person per frame (a frame with nobody: one row, person
+// fields empty).
 std::string PoseTrackCsv(const PoseTrack& track);
-// Both written atomically: a failure leaves no partial file.
+// The PoseTrack benchmark's JSON (PoseTrack18 layout, what its evaluation
+// tool poseval reads): "images" (one per frame: id, frame_id, file_name
+// "VIDEO/FRAME.jpg", vid_id), "annotations" (one per person per frame:
+// image_id, track_id, bbox, keypoints [x, y, 1] in PoseTrack's 17 joints,
+// scores per joint; joints the model does not have are [0, 0, 0] with
+// score 0), "categories" (PoseTrack's person). Joints move to PoseTrack's
+// places by name (COCO's 15 of 17, Penn Action's 12); InvalidArgument for
+// a joint set sharing fewer than half of PoseTrack's names.
+absl::StatusOr<std::string> PoseTrackChallengeJson(const PoseTrack& track);
+// Written atomically: a failure leaves no partial file.
 absl::Status WritePoseTrackJson(const PoseTrack& track,
                                 const std::string& path);
 absl::Status WritePoseTrackCsv(const PoseTrack& track, const std::string& path);
+absl::Status WritePoseTrackChallengeJson(const PoseTrack& track,
+                                         const std::string& path);
 
 // Marks the frames with these indices (frames a transcode read through,
 // TranscodeReport) and counts them into the summary: the transcoded copy

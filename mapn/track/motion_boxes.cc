@@ -24,7 +24,8 @@ float Median(std::vector<float>& v) {
 
 BoxShift MedianBoxShift(const at::Tensor& motion, const at::Tensor& intra,
                         const Box& box, int64_t width, int64_t height,
-                        const BoxMotionOptions& options) {
+                        const BoxMotionOptions& options,
+                        std::span<const Box> exclude) {
   const int64_t blocks_high = MotionBlocks(height);
   const int64_t blocks_wide = MotionBlocks(width);
   TORCH_CHECK(motion.dim() == 3 && motion.size(0) == 2 &&
@@ -55,9 +56,27 @@ BoxShift MedianBoxShift(const at::Tensor& motion, const at::Tensor& intra,
     int64_t end = static_cast<int64_t>(std::ceil(f));
     return std::min<int64_t>(blocks, end);
   };
+  // A block whose centre lies in another object's box may show that
+  // object's motion: it does not vote.
+  auto excluded = [&](int64_t bx, int64_t by) {
+    const float x = static_cast<float>(kMotionBlock * bx) + half;
+    const float y = static_cast<float>(kMotionBlock * by) + half;
+    for (const Box& other : exclude) {
+      if (x >= other.x1 && x < other.x2 && y >= other.y1 && y < other.y2) {
+        return true;
+      }
+    }
+    return false;
+  };
   std::vector<float> xs, ys;
+  int64_t core_blocks = 0, excluded_blocks = 0;
   for (int64_t by = first(cy - hh); by < last(cy + hh, blocks_high); ++by) {
     for (int64_t bx = first(cx - hw); bx < last(cx + hw, blocks_wide); ++bx) {
+      ++core_blocks;
+      if (excluded(bx, by)) {
+        ++excluded_blocks;
+        continue;
+      }
       if (is_intra[0][by][bx]) continue;
       xs.push_back(mv[0][by][bx]);
       ys.push_back(mv[1][by][bx]);
@@ -75,14 +94,18 @@ BoxShift MedianBoxShift(const at::Tensor& motion, const at::Tensor& intra,
     const int64_t by =
         std::clamp<int64_t>(static_cast<int64_t>(std::floor(cy / kMotionBlock)),
                             0, blocks_high - 1);
-    if (!is_intra[0][by][bx]) {
+    if (!is_intra[0][by][bx] && !excluded(bx, by)) {
       xs.push_back(mv[0][by][bx]);
       ys.push_back(mv[1][by][bx]);
     }
   }
   BoxShift shift;
   shift.votes = static_cast<int>(xs.size());
-  if (shift.votes == 0 || shift.votes < options.min_votes) {
+  // Mostly covered by others: the few blocks left are the edges of the
+  // covering object as often as this one's (no measurement).
+  const bool covered =
+      excluded_blocks > 0 && 2 * (core_blocks - excluded_blocks) < core_blocks;
+  if (covered || shift.votes == 0 || shift.votes < options.min_votes) {
     shift.votes = 0;
     return shift;
   }
@@ -94,10 +117,10 @@ BoxShift MedianBoxShift(const at::Tensor& motion, const at::Tensor& intra,
 
 void StepBox(CarriedBox& carried, const at::Tensor& motion,
              const at::Tensor& intra, int64_t width, int64_t height,
-             const BoxMotionOptions& options) {
+             const BoxMotionOptions& options, std::span<const Box> exclude) {
   if (carried.lost) return;
-  BoxShift shift =
-      MedianBoxShift(motion, intra, carried.box, width, height, options);
+  BoxShift shift = MedianBoxShift(motion, intra, carried.box, width, height,
+                                  options, exclude);
   if (shift.votes == 0) {
     shift.dx = carried.last_shift.dx;
     shift.dy = carried.last_shift.dy;

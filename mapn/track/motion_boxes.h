@@ -72,10 +72,14 @@ struct BoxShift {
 
 // The shift of the content of `box` (in frame t-1) into frame t, from
 // frame t's block motion `motion` (float [2, Hb, Wb]) and intra mask
-// `intra` (bool [1, Hb, Wb]) of a height x width picture.
+// `intra` (bool [1, Hb, Wb]) of a height x width picture. Blocks whose
+// centre lies in one of `exclude` (other objects' boxes, which may be in
+// front: a person walking past another) do not vote, and when they are
+// more than half of the core, nothing is measured (votes 0).
 BoxShift MedianBoxShift(const at::Tensor& motion, const at::Tensor& intra,
                         const Box& box, int64_t width, int64_t height,
-                        const BoxMotionOptions& options = {});
+                        const BoxMotionOptions& options = {},
+                        std::span<const Box> exclude = {});
 
 // One box being carried.
 struct CarriedBox {
@@ -85,11 +89,12 @@ struct CarriedBox {
 };
 
 // Moves `carried` into frame t, given frame t's block motion and intra
-// mask: by MedianBoxShift, or by its last shift when no block votes; then
-// marks it lost when VisiblePart is empty.
+// mask: by MedianBoxShift (without the blocks in `exclude`), or by its last
+// shift when no block votes; then marks it lost when VisiblePart is empty.
 void StepBox(CarriedBox& carried, const at::Tensor& motion,
              const at::Tensor& intra, int64_t width, int64_t height,
-             const BoxMotionOptions& options = {});
+             const BoxMotionOptions& options = {},
+             std::span<const Box> exclude = {});
 
 // The part of `box` inside a width x height frame; nullopt when it is under
 // options.min_side pixels wide or high.

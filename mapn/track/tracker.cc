@@ -205,6 +205,11 @@ absl::Status TrackerOptions::Validate() const {
   if (!std::isfinite(min_score)) {
     return bad(absl::StrCat("min_score must be finite, got ", min_score));
   }
+  if (keep_score.has_value() &&
+      !(*keep_score >= 0 && *keep_score <= min_score)) {
+    return bad(absl::StrCat("keep_score must be in [0, min_score = ", min_score,
+                            "], got ", *keep_score));
+  }
   if (max_tracks < 0) {
     return bad(absl::StrCat("max_tracks must be >= 0 (0: no limit), got ",
                             max_tracks));
@@ -261,7 +266,10 @@ absl::Status Tracker::Update(std::span<const Detection> detections,
   std::vector<size_t> candidates;
   std::vector<Box> visible;
   for (size_t i = 0; i < detections.size(); ++i) {
-    if (detections[i].score < options_.min_score) continue;
+    if (detections[i].score <
+        options_.keep_score.value_or(options_.min_score)) {
+      continue;
+    }
     const std::optional<Box> part =
         VisiblePart(detections[i].box, width, height, options_.motion);
     if (!part) continue;
@@ -298,7 +306,10 @@ absl::Status Tracker::Update(std::span<const Detection> detections,
 
   std::vector<size_t> newcomers;
   for (size_t c = 0; c < candidates.size(); ++c) {
-    if (!taken[c]) newcomers.push_back(c);
+    // Under min_score a detection only keeps a track going.
+    if (!taken[c] && detections[candidates[c]].score >= options_.min_score) {
+      newcomers.push_back(c);
+    }
   }
   std::stable_sort(newcomers.begin(), newcomers.end(), [&](size_t a, size_t b) {
     return detections[candidates[a]].score > detections[candidates[b]].score;
@@ -346,10 +357,27 @@ void Tracker::NextFrame(const at::Tensor& motion, const at::Tensor& intra,
   ended_.clear();
   for (Track& track : tracks_) track.detected = false;
   std::vector<bool> end(tracks_.size(), false);
+  // Where every track may be: a block inside another track's box may show
+  // that one's motion (one person walking in front of another), so it does
+  // not vote for this one; a track mostly covered by others keeps its
+  // velocity. Another track's box spans where it was and where its last
+  // step would take it.
+  std::vector<Box> before;
+  for (const CarriedBox& carried : carried_) {
+    const Box& b = carried.box;
+    const float dx = carried.last_shift.dx, dy = carried.last_shift.dy;
+    before.push_back(Box{std::min(b.x1, b.x1 + dx), std::min(b.y1, b.y1 + dy),
+                         std::max(b.x2, b.x2 + dx), std::max(b.y2, b.y2 + dy)});
+  }
+  std::vector<Box> others;
   for (size_t t = 0; t < tracks_.size(); ++t) {
     CarriedBox& carried = carried_[t];
     if (motion.defined()) {
-      StepBox(carried, motion, intra, width, height, options_.motion);
+      others.clear();
+      for (size_t o = 0; o < before.size(); ++o) {
+        if (o != t) others.push_back(before[o]);
+      }
+      StepBox(carried, motion, intra, width, height, options_.motion, others);
     }
     const std::optional<Box> part =
         carried.lost ? std::nullopt
@@ -379,6 +407,51 @@ void Tracker::EndTracks(const std::vector<bool>& end) {
   carried_.resize(kept);
   std::sort(ended_.begin(), ended_.end(),
             [](const Track& a, const Track& b) { return a.id < b.id; });
+}
+
+absl::StatusOr<std::vector<WindowTrack>> TrackWindow(
+    Tracker& tracker, const GopWindow& window,
+    std::span<const Detection> keyframe_detections) {
+  const int64_t length = window.length();
+  const int64_t width = window.width(), height = window.height();
+  std::vector<WindowTrack> out;
+  auto record = [&](int64_t t) {
+    for (const Track& track : tracker.tracks()) {
+      auto it = std::find_if(out.begin(), out.end(), [&](const WindowTrack& w) {
+        return w.id == track.id;
+      });
+      if (it == out.end()) {
+        WindowTrack fresh;
+        fresh.id = track.id;
+        fresh.boxes.assign(length, std::nullopt);
+        fresh.detected.assign(length, false);
+        fresh.extent = track.box;
+        out.push_back(std::move(fresh));
+        it = out.end() - 1;
+      }
+      it->boxes[t] = track.box;
+      it->detected[t] = track.detected;
+      it->score = track.score;
+      const Box& b = track.box;
+      it->extent =
+          Box{std::min(it->extent.x1, b.x1), std::min(it->extent.y1, b.y1),
+              std::max(it->extent.x2, b.x2), std::max(it->extent.y2, b.y2)};
+    }
+  };
+  for (int64_t t = 0; t < window.num_valid; ++t) {
+    if (t == 0) {
+      MAPN_RETURN_IF_ERROR(tracker.Update(keyframe_detections, window.motion[0],
+                                          window.intra[0], width, height));
+    } else {
+      MAPN_RETURN_IF_ERROR(
+          tracker.Carry(window.motion[t], window.intra[t], width, height));
+    }
+    record(t);
+  }
+  std::sort(
+      out.begin(), out.end(),
+      [](const WindowTrack& a, const WindowTrack& b) { return a.id < b.id; });
+  return out;
 }
 
 }  // namespace mapn::track

@@ -22,6 +22,10 @@
 //     a row.
 //   * Carry(...) on a frame the detector did not run on: tracks are carried
 //     only. Such frames count no misses: nothing looked for the objects.
+// Tracks are carried each on its own, except that a block inside another
+// track's box does not vote for a track's motion (it may show the other
+// object passing in front); a track wholly covered by others keeps its
+// last velocity until it comes out from behind them.
 // Motion is frame t's block motion (float [2, Hb, Wb]) and intra mask
 // (bool [1, Hb, Wb]) of a width x height picture, as in a GopWindow
 // (gop.h), on any device. Undefined tensors mean no motion is known (an
@@ -39,6 +43,9 @@
 // Bad input (a non-finite or empty box, a box outside the frame, motion of
 // the wrong shape, ...) is an InvalidArgument status naming the frame and
 // the detection or tensor, and leaves the tracker as it was.
+//
+// TrackWindow runs a tracker through a GOP window with detections on its
+// first frame, the way `mapn estimate` follows people.
 //
 // Example:
 //
@@ -68,6 +75,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -75,6 +83,7 @@
 #include "absl/status/statusor.h"
 #include "mapn/geometry/box.h"
 #include "mapn/track/motion_boxes.h"
+#include "mapn/video/gop.h"
 
 namespace mapn::track {
 
@@ -88,6 +97,11 @@ struct TrackerOptions {
   // Detections scoring below this are ignored: they neither join nor start
   // a track (for the tracks, as if the detector had not seen them).
   float min_score = 0.3f;
+  // Hysteresis: a detection scoring at least this (though under min_score)
+  // may still join a track it overlaps, so that a person in view does not
+  // blink out on a keyframe that scores a little low; it never starts one.
+  // Unset: min_score. In [0, min_score].
+  std::optional<float> keep_score;
   // At most this many live tracks (0: no limit); see the file comment for
   // who gets a place when more qualify.
   int max_tracks = 0;
@@ -155,6 +169,28 @@ class Tracker {
   int64_t frame_ = -1;
   int64_t next_id_ = 1;
 };
+
+// One track through one GOP window (TrackWindow).
+struct WindowTrack {
+  int64_t id = 0;
+  // Per frame of the window (T entries): the track's box, nullopt before it
+  // started, after it ended and on padding frames.
+  std::vector<std::optional<Box>> boxes;
+  // Per frame: a detection joined the track there.
+  std::vector<bool> detected;
+  // The score of the last detection that joined it, as of the window's end.
+  float score = 0;
+  // The smallest box holding all of `boxes`.
+  Box extent;
+};
+
+// Runs `tracker` through `window`'s valid frames: Update with
+// `keyframe_detections` on frame 0 (the window's keyframe), Carry on the
+// others. Returns every track alive in at least one of them, ordered by id.
+// Errors are Update's and Carry's (naming the frame).
+absl::StatusOr<std::vector<WindowTrack>> TrackWindow(
+    Tracker& tracker, const GopWindow& window,
+    std::span<const Detection> keyframe_detections);
 
 // A matching of the rows of `weights` to its columns (each used at most
 // once) with the largest total weight, among those using only pairs whose

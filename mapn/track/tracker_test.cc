@@ -228,6 +228,31 @@ TEST(TrackerTest, DetectionsBelowMinScoreNeitherStartNorKeepTracks) {
   EXPECT_EQ(Ids(tracker.ended()), std::vector<int64_t>{1});
 }
 
+TEST(TrackerTest, KeepScoreKeepsATrackGoingButNeverStartsOne) {
+  constexpr int64_t kW = 128, kH = 96;
+  TrackerOptions options;
+  options.min_score = 0.5f;
+  options.keep_score = 0.3f;
+  options.max_missed = 0;
+  Tracker tracker = Make(options);
+  const Box box{30, 20, 70, 90};
+  const Box elsewhere{80, 10, 120, 60};
+  auto update = [&](std::vector<Detection> found) {
+    ASSERT_TRUE(tracker.Update(found, kNone, kNone, kW, kH).ok());
+  };
+  update({{box, 0.4f}});  // under min_score: nobody starts
+  EXPECT_TRUE(tracker.tracks().empty());
+  update({{box, 0.6f}});
+  ASSERT_EQ(Ids(tracker.tracks()), std::vector<int64_t>{1});
+  // 0.4 over the track's box keeps it; 0.4 elsewhere starts nobody.
+  update({{box, 0.4f}, {elsewhere, 0.4f}});
+  ASSERT_EQ(Ids(tracker.tracks()), std::vector<int64_t>{1});
+  EXPECT_TRUE(tracker.tracks()[0].detected);
+  EXPECT_FLOAT_EQ(tracker.tracks()[0].score, 0.4f);
+  update({{box, 0.29f}});  // under keep_score: a miss, and max_missed is 0
+  EXPECT_TRUE(tracker.tracks().empty());
+}
+
 TEST(TrackerTest, MaxTracksKeepsTheBestAndNeverDisplacesADetectedTrack) {
   constexpr int64_t kW = 256, kH = 96;
   TrackerOptions options;
@@ -353,6 +378,9 @@ TEST(TrackerTest, OptionsAreValidatedWithTheFieldAndValue) {
             "TrackerOptions.max_missed must be >= 0, got -2");
   EXPECT_EQ(message([](auto& o) { o.min_score = NAN; }),
             "TrackerOptions.min_score must be finite, got nan");
+  EXPECT_EQ(message([](auto& o) { o.keep_score = 0.4f; }),
+            "TrackerOptions.keep_score must be in [0, min_score = 0.3], got "
+            "0.4");
   EXPECT_EQ(message([](auto& o) { o.motion.core_fraction = 0; }),
             "TrackerOptions.motion.core_fraction must be positive, got 0");
   EXPECT_EQ(message([](auto& o) { o.motion.min_votes = -1; }),
@@ -456,6 +484,88 @@ TEST(TrackerTest, TracksCarsWithTheSameApi) {
               "east, " + what);
     ExpectBox(Find(cars, 2)->box, At(west, t), "west, " + what);
   }
+}
+
+// A window of `length` frames (`valid` real) whose motion is MotionAt's
+// for `movers`; frame 0 an I-frame (every block intra).
+GopWindow MoverWindow(const std::vector<Mover>& movers, int64_t first_frame,
+                      int64_t length, int64_t valid, int64_t width,
+                      int64_t height) {
+  GopWindow window;
+  window.num_valid = valid;
+  const int64_t hb = MotionBlocks(height), wb = MotionBlocks(width);
+  window.rgb = at::zeros({length, 3, height, width}, at::kByte);
+  window.motion = at::zeros({length, 2, hb, wb}, at::kFloat);
+  window.intra = at::zeros({length, 1, hb, wb}, at::kBool);
+  window.valid = at::arange(length) < valid;
+  for (int64_t t = 0; t < length; ++t) {
+    FrameMeta meta;
+    meta.index = first_frame + t;
+    meta.type = t == 0 ? FrameType::kI : FrameType::kP;
+    window.frames.push_back(meta);
+    if (t == 0) {
+      window.intra[0].fill_(true);
+    } else if (t < valid) {
+      const Motion m = MotionAt(movers, first_frame + t, width, height);
+      window.motion[t].copy_(m.motion);
+      window.intra[t].copy_(m.intra);
+    }
+  }
+  return window;
+}
+
+TEST(TrackerTest, TrackWindowFollowsEveryTrackThroughAWindow) {
+  // Two people 12 frames apart: a window of 6 valid frames (8 with padding)
+  // with detections on its keyframe, then a second window where one of them
+  // is not detected (a miss, carried on) and walks out of the frame at
+  // 5 px per frame.
+  constexpr int64_t kW = 128, kH = 96;
+  const Mover still{Box{10, 20, 40, 90}, 0, 0};
+  const Mover leaving{Box{70, 20, 100, 90}, 5, 0};
+  Tracker tracker = Make();
+  const GopWindow first = MoverWindow({still, leaving}, 0, 8, 6, kW, kH);
+  const std::vector<Detection> found = {{At(still, 0), 0.9f},
+                                        {At(leaving, 0), 0.8f}};
+  absl::StatusOr<std::vector<WindowTrack>> tracks =
+      TrackWindow(tracker, first, found);
+  ASSERT_TRUE(tracks.ok()) << tracks.status();
+  ASSERT_EQ(tracks->size(), 2u);
+  const WindowTrack& a = (*tracks)[0];
+  const WindowTrack& b = (*tracks)[1];
+  EXPECT_EQ(a.id, 1);
+  EXPECT_EQ(b.id, 2);
+  EXPECT_FLOAT_EQ(a.score, 0.9f);
+  for (int64_t t = 0; t < 8; ++t) {
+    SCOPED_TRACE(t);
+    EXPECT_EQ(a.detected[t], t == 0);
+    ASSERT_EQ(b.boxes[t].has_value(), t < 6);  // padding has no box
+    if (t < 6) ExpectBox(*b.boxes[t], At(leaving, t), "b");
+  }
+  ExpectBox(b.extent, Box{70, 20, 125, 90}, "extent");
+
+  // Frame 6 is the next window's keyframe: only `still` is detected.
+  GopWindow second = MoverWindow({still, leaving}, 6, 6, 6, kW, kH);
+  second.intra[0].fill_(false);
+  second.motion[0].copy_(MotionAt({still, leaving}, 6, kW, kH).motion);
+  tracks = TrackWindow(tracker, second, std::vector<Detection>{found[0]});
+  ASSERT_TRUE(tracks.ok()) << tracks.status();
+  ASSERT_EQ(tracks->size(), 2u);
+  const WindowTrack& going = (*tracks)[1];
+  EXPECT_FALSE(going.detected[0]);  // missed, carried on
+  // x1 = 70 + 5 t: in frame 11 only [125, 128) is inside the frame.
+  ASSERT_TRUE(going.boxes[5].has_value());
+  ExpectBox(*going.boxes[5], Box{125, 20, 128, 90}, "clipped");
+  EXPECT_EQ(tracker.tracks().size(), 2u);
+
+  GopWindow third = MoverWindow({still, leaving}, 12, 4, 4, kW, kH);
+  third.intra[0].fill_(false);
+  third.motion[0].copy_(MotionAt({still, leaving}, 12, kW, kH).motion);
+  tracks = TrackWindow(tracker, third, std::vector<Detection>{found[0]});
+  ASSERT_TRUE(tracks.ok()) << tracks.status();
+  // In frame 12 (x1 = 130) the second has left: not in this window at all.
+  ASSERT_EQ(tracks->size(), 1u);
+  EXPECT_EQ((*tracks)[0].id, 1);
+  EXPECT_EQ(Ids(tracker.tracks()), std::vector<int64_t>{1});
 }
 
 }  // namespace
