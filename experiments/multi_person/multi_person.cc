@@ -16,8 +16,9 @@
 //     time against per-frame MoveNet on the same person crops in the same
 //     run (--compare_baseline).
 //
-// Usage: bazel run //experiments/multi_person -- \
-//          --shared_dir=$PWD/../shared/data/real --work_dir=/tmp/multi-person
+// Usage (one line):
+//   bazel run //experiments/multi_person --
+//       --shared_dir=$PWD/../shared/data/real --work_dir=/tmp/multi-person
 #include <ATen/ATen.h>
 
 #include <algorithm>

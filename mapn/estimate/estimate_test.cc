@@ -899,14 +899,19 @@ class CentreModel final : public StandInModel {
     HeatmapTargets targets = MakeGaussianTargets(
         InputToHeatmap(joints, kInputSize, kHeatmapSize),
         at::ones({t_len, 13}, at::kBool), kHeatmapSize, kHeatmapSize);
+    // Every row (person) alike.
+    const int64_t rows = batch.batch_size();
     model::RunResult result;
     result.length = t_len;
-    result.heatmaps = targets.heatmaps.unsqueeze(0);
-    result.decisions = at::zeros({1, t_len});
-    result.decisions[0][0] = 1;
-    for (int64_t t = 0; t < t_len; ++t) {
-      result.frame_macs.push_back(t == 0 ? model::MacCount{10, 20}
-                                         : model::MacCount{1, 2});
+    result.heatmaps =
+        targets.heatmaps.unsqueeze(0).expand({rows, -1, -1, -1, -1});
+    result.decisions = at::zeros({rows, t_len});
+    result.decisions.select(1, 0).fill_(1);
+    for (int64_t b = 0; b < rows; ++b) {
+      for (int64_t t = 0; t < t_len; ++t) {
+        result.frame_macs.push_back(t == 0 ? model::MacCount{10, 20}
+                                           : model::MacCount{1, 2});
+      }
     }
     return result;
   }
@@ -1129,6 +1134,46 @@ TEST(DetectedBoxesTest, AMissedKeyframeIsCarriedThrough) {
   }
   for (int64_t t = 24; t < 36; ++t) EXPECT_FALSE(track->frames[t].has_person());
   EXPECT_EQ(track->frames[36].people.at(0).track_id, 2);
+}
+
+TEST(DetectedBoxesTest, MaxPeopleKeepsTheBestAndEachPersonIsARow) {
+  // Three people standing still, found on every keyframe; at most two:
+  // the two best, the same two ids throughout, each a batch row.
+  const SquareClip clip;  // only its 48 frames' shapes and motion matter
+  absl::StatusOr<InMemoryStreamSource> source =
+      InMemoryStreamSource::FromFrames(clip.frames, 12);
+  ASSERT_TRUE(source.ok()) << source.status();
+  auto centre = std::make_shared<CentreModel>();
+  const model::AnyPipeline model(centre);
+  EstimateOptions options;
+  options.joint_set = PennActionJoints();
+  DetectedBoxOptions two;
+  two.max_people = 2;
+  options.boxes = BoxSource::Detected(
+      std::make_shared<FixedDetector>(std::vector<detect::PersonBox>{
+          {Box{4, 50, 30, 90}, 0.6f},
+          {Box{50, 50, 76, 90}, 0.9f},
+          {Box{100, 50, 126, 90}, 0.8f}}),
+      two);
+  absl::StatusOr<PoseTrack> track = EstimatePoses(model, *source, options);
+  ASSERT_TRUE(track.ok()) << track.status();
+  for (const FramePose& f : track->frames) {
+    ASSERT_EQ(f.people.size(), 2u) << f.frame_index;
+    // Ids in order of starting: the best first.
+    EXPECT_EQ(f.people[0].track_id, 1);
+    EXPECT_EQ(f.people[0].box.x1, 50);
+    EXPECT_EQ(f.people[1].track_id, 2);
+    EXPECT_EQ(f.people[1].box.x1, 100);
+    // Each person's crop is their own.
+    EXPECT_LT(f.people[0].crop_box.x2, f.people[1].crop_box.x2);
+  }
+  EXPECT_EQ(track->summary.tracks, 2);
+  EXPECT_EQ(track->summary.person_frames, 96);
+  // Each window's first frame is a keyframe of both rows; the stand-in
+  // model keys nothing else.
+  EXPECT_EQ(track->summary.person_keyframes, 8);
+  // Per-frame baseline on the same crops: two crops in every frame.
+  EXPECT_DOUBLE_EQ(track->summary.baseline_macs_per_frame.true_macs, 20.0);
 }
 
 TEST(DetectedBoxesTest, APersonInViewIsKeptAtALowerScore) {

@@ -71,6 +71,9 @@ at::Tensor RenderOverlayFrame(const GopWindow& window, int64_t t,
     // readable. Given boxes: one person, limbs by side, no box.
     const bool tracked = person.box_origin != PersonBoxOrigin::kGiven;
     const Rgb own = TrackColor(person.track_id);
+    // Strokes sized for the frame, thinner for a small person (a 60-pixel
+    // pedestrian would vanish under full-size joint discs).
+    const float stroke = std::clamp(person.box.height() / 100.0f, 0.5f, scale);
     // Skeleton: limbs first, joints on top.
     for (const auto& [a, b] : joints.skeleton) {
       if (a >= static_cast<int>(person.joints.size()) ||
@@ -91,13 +94,13 @@ at::Tensor RenderOverlayFrame(const GopWindow& window, int64_t t,
         color = kCentre;
       }
       if (tracked) color = own;
-      canvas.DrawLine(ja.x, ja.y, jb.x, jb.y, 2.5f * scale, color, alpha);
+      canvas.DrawLine(ja.x, ja.y, jb.x, jb.y, 2.5f * stroke, color, alpha);
     }
     for (size_t j = 0; j < person.joints.size(); ++j) {
       const JointEstimate& je = person.joints[j];
       const float alpha = je.confidence >= options.min_confidence ? 1.0f : 0.4f;
-      canvas.FillDisc(je.x, je.y, 3.0f * scale, Rgb{255, 255, 255}, alpha);
-      canvas.FillDisc(je.x, je.y, 2.0f * scale,
+      canvas.FillDisc(je.x, je.y, 3.0f * stroke, Rgb{255, 255, 255}, alpha);
+      canvas.FillDisc(je.x, je.y, 2.0f * stroke,
                       SideColor(joints.joint_names[j]), alpha);
     }
     if (!tracked) continue;
