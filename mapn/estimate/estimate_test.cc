@@ -1150,10 +1150,10 @@ TEST(DetectedBoxesTest, MaxPeopleKeepsTheBestAndEachPersonIsARow) {
   DetectedBoxOptions two;
   two.max_people = 2;
   options.boxes = BoxSource::Detected(
-      std::make_shared<FixedDetector>(std::vector<detect::PersonBox>{
-          {Box{4, 50, 30, 90}, 0.6f},
-          {Box{50, 50, 76, 90}, 0.9f},
-          {Box{100, 50, 126, 90}, 0.8f}}),
+      std::make_shared<FixedDetector>(
+          std::vector<detect::PersonBox>{{Box{4, 50, 30, 90}, 0.6f},
+                                         {Box{50, 50, 76, 90}, 0.9f},
+                                         {Box{100, 50, 126, 90}, 0.8f}}),
       two);
   absl::StatusOr<PoseTrack> track = EstimatePoses(model, *source, options);
   ASSERT_TRUE(track.ok()) << track.status();

@@ -438,13 +438,16 @@ absl::StatusOr<std::vector<WindowTrack>> TrackWindow(
               std::max(it->extent.x2, b.x2), std::max(it->extent.y2, b.y2)};
     }
   };
+  // A decode-only window has no motion: the boxes then stay put.
+  const bool has_motion = window.motion.defined() && window.intra.defined();
   for (int64_t t = 0; t < window.num_valid; ++t) {
+    const at::Tensor motion = has_motion ? window.motion[t] : at::Tensor();
+    const at::Tensor intra = has_motion ? window.intra[t] : at::Tensor();
     if (t == 0) {
-      MAPN_RETURN_IF_ERROR(tracker.Update(keyframe_detections, window.motion[0],
-                                          window.intra[0], width, height));
-    } else {
       MAPN_RETURN_IF_ERROR(
-          tracker.Carry(window.motion[t], window.intra[t], width, height));
+          tracker.Update(keyframe_detections, motion, intra, width, height));
+    } else {
+      MAPN_RETURN_IF_ERROR(tracker.Carry(motion, intra, width, height));
     }
     record(t);
   }

@@ -568,5 +568,23 @@ TEST(TrackerTest, TrackWindowFollowsEveryTrackThroughAWindow) {
   EXPECT_EQ(Ids(tracker.tracks()), std::vector<int64_t>{1});
 }
 
+TEST(TrackerTest, TrackWindowWithoutMotionKeepsBoxesInPlace) {
+  // A decode-only window (no motion tensors): boxes are found and stay.
+  constexpr int64_t kW = 128, kH = 96;
+  GopWindow window = MoverWindow({}, 0, 4, 4, kW, kH);
+  window.motion = at::Tensor();
+  window.intra = at::Tensor();
+  Tracker tracker = Make();
+  const Box box{10, 20, 40, 90};
+  const absl::StatusOr<std::vector<WindowTrack>> tracks =
+      TrackWindow(tracker, window, std::vector<Detection>{{box, 0.9f}});
+  ASSERT_TRUE(tracks.ok()) << tracks.status();
+  ASSERT_EQ(tracks->size(), 1u);
+  for (int64_t t = 0; t < 4; ++t) {
+    ASSERT_TRUE((*tracks)[0].boxes[t].has_value()) << t;
+    ExpectBox(*(*tracks)[0].boxes[t], box, "still");
+  }
+}
+
 }  // namespace
 }  // namespace mapn::track
