@@ -15,6 +15,14 @@
 //   * keyframes per person and the cost: multiply-adds per frame and model
 //     time against per-frame MoveNet on the same person crops in the same
 //     run (--compare_baseline).
+// Then the labelled PoseTrack18 frames (mmpose's three 1920 x 1080 val
+// images, 14 people): each image estimated like a one-frame video, at the
+// default detector threshold and at 0.2; people found (a prediction whose
+// box overlaps a label's bbox by IoU >= 0.5, optimally matched), missed and
+// extra, and PCKh@0.5 of the found (0.5 x the head size, 0.6 x the
+// diagonal of the label's bbox_head, MPII's and poseval's convention) over
+// the labelled joints the model has (PoseTrack's 17 less head_bottom and
+// head_top, which COCO's joints lack).
 //
 // Usage (one line):
 //   bazel run //experiments/multi_person --
@@ -24,6 +32,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -36,6 +45,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "mapn/core/status_macros.h"
+#include "mapn/data/joint_set.h"
 #include "mapn/detect/person_detector.h"
 #include "mapn/estimate/box_source.h"
 #include "mapn/estimate/default_model.h"
@@ -45,6 +55,7 @@
 #include "mapn/track/tracker.h"
 #include "mapn/video/ffmpeg_stream_source.h"
 #include "mapn/video/transcode.h"
+#include "nlohmann/json.hpp"
 
 ABSL_FLAG(std::string, shared_dir, "", "../shared/data/real (absolute).");
 ABSL_FLAG(std::string, work_dir, "/tmp/multi-person",
@@ -178,6 +189,90 @@ Tracking Compare(const PoseTrack& ours, const PoseTrack& reference) {
   return out;
 }
 
+// People found, missed, extra and PCKh@0.5 on PoseTrack18's labelled
+// frames, as one table row.
+absl::StatusOr<std::string> PoseTrackRow(
+    const std::string& shared, const std::string& work,
+    const model::AnyPipeline& mapn,
+    const std::shared_ptr<const detect::PersonDetector>& detector,
+    float min_person_score) {
+  const std::string root =
+      absl::StrCat(shared, "/mmpose/tests/data/posetrack18");
+  std::ifstream in(root + "/annotations/test_posetrack18_val.json");
+  if (!in) return absl::NotFoundError(root + ": no PoseTrack18 labels");
+  const nlohmann::json labels = nlohmann::json::parse(in, nullptr, false);
+  if (labels.is_discarded()) {
+    return absl::InvalidArgumentError(root + ": unreadable labels");
+  }
+  DetectedBoxOptions options;
+  options.min_person_score = min_person_score;
+  options.keep_person_score = min_person_score;
+  const BoxSource boxes = BoxSource::Detected(detector, options);
+  const JointSet& coco = CocoJoints();
+  const JointSet& posetrack = PoseTrackJoints();
+  int64_t people = 0, found = 0, extra = 0;
+  double hits = 0, counted = 0;
+  for (const nlohmann::json& image : labels["images"]) {
+    const std::string file =
+        absl::StrCat(root, "/", image["file_name"].get<std::string>());
+    const std::string name = absl::StrCat(
+        fs::path(file).parent_path().filename().string(), "_frame");
+    MAPN_ASSIGN_OR_RETURN(const std::string video,
+                          Readable(file, (fs::path(work) / name).string()));
+    MAPN_ASSIGN_OR_RETURN(const PoseTrack ours,
+                          Estimate(mapn, nullptr, video, boxes, 12));
+    if (ours.frames.empty()) continue;
+    const std::vector<PersonPose>& predicted = ours.frames[0].people;
+    std::vector<const nlohmann::json*> truth;
+    for (const nlohmann::json& a : labels["annotations"]) {
+      if (a["image_id"] == image["id"]) truth.push_back(&a);
+    }
+    people += static_cast<int64_t>(truth.size());
+    std::vector<std::vector<float>> iou(truth.size(),
+                                        std::vector<float>(predicted.size()));
+    for (size_t i = 0; i < truth.size(); ++i) {
+      const nlohmann::json& b = (*truth[i])["bbox"];
+      const Box box{b[0].get<float>(), b[1].get<float>(),
+                    b[0].get<float>() + b[2].get<float>(),
+                    b[1].get<float>() + b[3].get<float>()};
+      for (size_t j = 0; j < predicted.size(); ++j) {
+        iou[i][j] = IntersectionOverUnion(box, predicted[j].box);
+      }
+    }
+    const std::vector<int> match = track::OptimalMatching(iou, 0.5f);
+    std::vector<bool> taken(predicted.size(), false);
+    for (size_t i = 0; i < truth.size(); ++i) {
+      if (match[i] < 0) continue;
+      ++found;
+      const PersonPose& p = predicted[static_cast<size_t>(match[i])];
+      taken[static_cast<size_t>(match[i])] = true;
+      const nlohmann::json& head = (*truth[i])["bbox_head"];
+      const double size =
+          0.6 * std::hypot(head[2].get<double>(), head[3].get<double>());
+      const nlohmann::json& k = (*truth[i])["keypoints"];
+      for (int t = 0; t < posetrack.num_joints(); ++t) {
+        if (k[3 * t + 2].get<double>() <= 0) continue;
+        const auto at =
+            std::find(coco.joint_names.begin(), coco.joint_names.end(),
+                      posetrack.joint_names[t]);
+        if (at == coco.joint_names.end()) continue;
+        const size_t j = static_cast<size_t>(at - coco.joint_names.begin());
+        counted += 1;
+        hits += std::hypot(p.joints[j].x - k[3 * t].get<double>(),
+                           p.joints[j].y - k[3 * t + 1].get<double>()) <=
+                0.5 * size;
+      }
+    }
+    for (bool t : taken) extra += !t;
+  }
+  return absl::StrFormat(
+      "| %.1f | %d of %d | %d | %d | %s |\n", min_person_score, found, people,
+      people - found, extra,
+      counted > 0
+          ? absl::StrFormat("%.1f (%.0f joints)", 100 * hits / counted, counted)
+          : std::string("none found"));
+}
+
 absl::Status Run() {
   const std::string shared = absl::GetFlag(FLAGS_shared_dir);
   const std::string work = absl::GetFlag(FLAGS_work_dir);
@@ -237,6 +332,18 @@ absl::Status Run() {
             s.macs_ratio(), s.speedup().value_or(0)));
   }
   std::cout << "\n" << table;
+
+  std::string posetrack =
+      "\nPoseTrack18 labelled frames (3 images, 1920x1080):\n\n"
+      "| min_person_score | people found | missed | extra | PCKh@0.5 of the "
+      "found |\n| --- | --- | --- | --- | --- |\n";
+  for (const float score : {0.5f, 0.2f}) {
+    std::cerr << "[multi_person] PoseTrack18 at " << score << "\n";
+    MAPN_ASSIGN_OR_RETURN(const std::string row,
+                          PoseTrackRow(shared, work, mapn, detector, score));
+    posetrack += row;
+  }
+  std::cout << posetrack;
   return absl::OkStatus();
 }
 
