@@ -190,6 +190,9 @@ TEST(CliTest, BadFlagsAreUsageErrorsNamingThem) {
   r = Mapn({"estimate", "x.mp4", "--max_people=-1"});
   EXPECT_EQ(r.code, kExitUsage);
   EXPECT_TRUE(Has(r.err, "--max_people")) << r.err;
+  r = Mapn({"estimate", "x.mp4", "--max_missed=-1"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Has(r.err, "--max_missed")) << r.err;
 
   const Outcome help = Mapn({"eval", "--help"});
   EXPECT_TRUE(Has(help.out, "--csv") && Has(help.out, "--json"));

@@ -86,6 +86,11 @@ ABSL_FLAG(std::string, estimate_detector, "multipose",
           "frame as the box instead (one person). Every person found is "
           "tracked with an id of their own (see --max_people); where it "
           "finds nobody (see --min_person_score) the frames get no pose.");
+ABSL_FLAG(int, estimate_max_missed, 1,
+          "Detected people: a person the detector misses on this many "
+          "keyframes in a row is still followed (their box carried by the "
+          "motion vectors, their pose estimated); one more miss ends their "
+          "track. 0 ends it at the first miss.");
 ABSL_FLAG(int, estimate_max_people, 0,
           "Detected people: estimate at most this many at once (0: everyone "
           "the detector finds, at most 10). A person already tracked keeps "
@@ -364,7 +369,7 @@ absl::StatusOr<PoseTrack> EstimateVideo(const std::string& video,
 std::string RunKey(const VideoJob& job, const model::AnyPipeline& model,
                    const std::string& boxes, const std::string& detector,
                    double min_person_score, double keep_person_score,
-                   int max_people) {
+                   int max_people, int max_missed) {
   nlohmann::json key = {
       {"model", job.checkpoint},
       {"composition", model.composition()},
@@ -375,6 +380,7 @@ std::string RunKey(const VideoJob& job, const model::AnyPipeline& model,
       {"min_person_score", min_person_score},
       {"keep_person_score", keep_person_score},
       {"max_people", max_people},
+      {"max_missed", max_missed},
       {"causal", job.causal},
       {"stream", job.read.stream_index},
       {"on_corrupt", job.on_corrupt},
@@ -515,6 +521,11 @@ int RunEstimate(const std::vector<std::string>& args,
     return UsageError(self, absl::StrCat("--keep_person_score must be in [0, "
                                          "--min_person_score], not ",
                                          keep_person_score));
+  }
+  const int max_missed = absl::GetFlag(FLAGS_estimate_max_missed);
+  if (max_missed < 0) {
+    return UsageError(
+        self, absl::StrCat("--max_missed must be 0 or more, not ", max_missed));
   }
   const int max_people = absl::GetFlag(FLAGS_estimate_max_people);
   if (max_people < 0) {
@@ -700,6 +711,7 @@ int RunEstimate(const std::vector<std::string>& args,
     detected.min_person_score = static_cast<float>(min_person_score);
     detected.keep_person_score = static_cast<float>(keep_person_score);
     detected.max_people = max_people;
+    detected.max_missed = max_missed;
     boxes = BoxSource::Detected(
         std::shared_ptr<const detect::PersonDetector>(std::move(*detector)),
         detected);
@@ -735,7 +747,7 @@ int RunEstimate(const std::vector<std::string>& args,
     const std::string key =
         RunKey(job, *model, box.empty() ? "" : "--box " + box,
                options.boxes.detected() ? detector_flag : "none",
-               min_person_score, keep_person_score, max_people);
+               min_person_score, keep_person_score, max_people, max_missed);
     return EstimateMany(self, video, !manifest.empty(), shard, job, key,
                         show_progress);
   }
